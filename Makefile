@@ -1,0 +1,63 @@
+# Foundation-models exercise session: build the releases, grade a class, test it all.
+# `make` lists the targets. Every target creates the environment (.venv) itself when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?=
+ZIP    ?=
+FORCE  ?=
+KERNEL := fm-course
+
+GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force)
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (foundation-models course)" >/dev/null
+	@touch $@
+
+env: $(STAMP) ## create the virtual environment from requirements.txt (done by every target)
+
+demo: $(STAMP) ## build the release and grade the bundled example class in build/demo
+	$(BIN)/python -m coursekit demo $(if $(JOBS),--jobs $(JOBS))
+
+test: $(STAMP) ## run the whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+release: $(STAMP) ## regenerate notebooks/ (student release) and build/fm-exercises-student.zip
+	$(BIN)/python -m coursekit release
+
+solutions: $(STAMP) ## regenerate solutions/ (solutions and visible tests, no hidden test)
+	$(BIN)/python -m coursekit solutions
+
+sources: $(STAMP) ## regenerate the nbgrader source notebooks from autograder/source/*/*.py
+	$(BIN)/python -m coursekit sources
+
+grade: $(STAMP) ## autograde autograder/submitted/ (or ZIP=lms.zip): feedback, grades.csv, tests.csv
+	$(BIN)/python -m coursekit grade $(GRADE_ARGS)
+
+formgrade: $(STAMP) ## open nbgrader's formgrader on the course to grade the written answers
+	cd autograder && ../$(BIN)/python -m coursekit sources >/dev/null && ../$(BIN)/jupyter lab --ServerApp.default_url=/formgrader
+
+lab: $(STAMP) ## open JupyterLab on notebooks/ (nbgrader's Validate button included)
+	cd notebooks && ../$(BIN)/jupyter lab
+
+bench: $(STAMP) ## time each notebook (solution run, one grading) and a class of 20, serial vs parallel vs nbgrader
+	$(BIN)/python -m coursekit bench
+
+mutants: $(STAMP) ## show how the hidden tests score every wrong and alternative answer in tests/answers
+	$(BIN)/python -m coursekit mutants
+
+clean: ## remove build/ and the graders' generated state (not the submissions, not the gradebook)
+	rm -rf build autograder/release autograder/.grading autograder/source/*/*.ipynb

@@ -1,0 +1,177 @@
+"""Run the wrong and alternative answers of `tests/answers/<assignment>.py` against the tests.
+
+The solution notebook (hidden tests included) runs once in one kernel. Then, for every variant,
+the variant's code redefines the graded function, the test cells listed for that function run
+again and are scored exactly as nbgrader scores them (`nbgrader.utils.determine_grade`: an error
+or any stderr output is 0 points), and the solution cell is run again to restore the function.
+
+A wrong variant must lose points in at least one listed cell; an alternative must keep them all.
+
+    python -m coursekit.mutants 01_contrastive
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+from nbclient import NotebookClient
+from nbgrader.utils import determine_grade, is_grade
+
+from .paths import ANSWERS_DIR, BUILD_DIR, KERNEL_NAME, source_script
+from .sources import notebook_from_script
+
+
+@dataclass
+class VariantOutcome:
+    """How the listed test cells scored one variant of one graded function."""
+
+    assignment: str
+    function: str
+    name: str
+    kind: str  # "wrong" or "alternative"
+    scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
+    errors: dict[str, str] = field(default_factory=dict)  # grade_id -> first error line
+    setup_error: str = ""  # the variant's own code failed to run
+
+    @property
+    def lost_points(self) -> bool:
+        return any(score < max_score for score, max_score in self.scores.values())
+
+    @property
+    def as_expected(self) -> bool:
+        if self.setup_error or not self.scores:
+            return False
+        return self.lost_points if self.kind == "wrong" else not self.lost_points
+
+    def describe(self) -> str:
+        cells = ", ".join(f"{gid} {s:g}/{m:g}" for gid, (s, m) in self.scores.items())
+        verdict = "ok" if self.as_expected else "UNEXPECTED"
+        why = self.setup_error or "; ".join(f"{gid}: {e}" for gid, e in self.errors.items())
+        return f"{verdict:10s} {self.kind:11s} {self.function}/{self.name}: {cells}" + (f"  [{why}]" if why else "")
+
+
+def load_answers(assignment: str) -> ModuleType:
+    """Import `tests/answers/<assignment>.py` (it defines TESTS, WRONG and ALTERNATIVE)."""
+    path = ANSWERS_DIR / f"{assignment}.py"
+    spec = importlib.util.spec_from_file_location(f"answers_{assignment}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in ("TESTS", "WRONG", "ALTERNATIVE"):
+        if not isinstance(getattr(module, name, None), dict):
+            raise ValueError(f"{path} must define a dict {name}")
+    return module
+
+
+def _first_error(cell: nbformat.NotebookNode) -> str:
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}".splitlines()[0][:300]
+        if output.output_type == "stream" and output.name == "stderr":
+            return "stderr: " + output.text.strip().splitlines()[0][:300] if output.text.strip() else "stderr"
+    return ""
+
+
+class NotebookSession:
+    """One kernel that has run the whole solution notebook; cells can be re-run in it."""
+
+    def __init__(self, assignment: str, workdir: Path, timeout: int = 120):
+        self.assignment = assignment
+        self.nb = notebook_from_script(source_script(assignment))
+        self.cells = {c.metadata["nbgrader"]["grade_id"]: c for c in self.nb.cells if "nbgrader" in c.metadata}
+        self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=True,
+                                     resources={"metadata": {"path": str(workdir)}})
+
+    def run(self, cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        """Execute `cell` (in place) in the session's kernel and return it."""
+        cell.outputs = []
+        for index, known in enumerate(self.nb.cells):
+            if known is cell:
+                self.client.execute_cell(cell, index)
+                return cell
+        self.nb.cells.append(cell)  # nbclient writes the executed cell back by index
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        finally:
+            self.nb.cells.pop()
+        return cell
+
+    def run_all(self) -> list[str]:
+        """Run the solution notebook top to bottom; return the problems (errors, lost points)."""
+        problems = []
+        for cell in self.nb.cells:
+            if cell.cell_type != "code":
+                continue
+            self.run(cell)
+            error = _first_error(cell)
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
+            if error:
+                problems.append(f"{grade_id}: {error}")
+        return problems
+
+    def score(self, grade_id: str) -> tuple[tuple[float, float], str]:
+        """Re-run a test cell and score it as nbgrader would."""
+        cell = self.run(copy.deepcopy(self.cells[grade_id]))
+        score, max_score = determine_grade(cell)
+        return (float(score or 0.0), max_score), _first_error(cell)
+
+
+def run_variants(assignment: str) -> tuple[list[str], list[VariantOutcome]]:
+    """Run the solution, then every variant; return (problems of the solution run, outcomes)."""
+    answers = load_answers(assignment)
+    BUILD_DIR.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD_DIR, prefix=f"mutants-{assignment}-") as workdir:
+        session = NotebookSession(assignment, Path(workdir))
+        outcomes: list[VariantOutcome] = []
+        with session.client.setup_kernel():
+            problems = session.run_all()
+            for kind, table in (("wrong", answers.WRONG), ("alternative", answers.ALTERNATIVE)):
+                for function, variants in table.items():
+                    test_ids = answers.TESTS.get(function, [])
+                    for name, code in variants.items():
+                        outcome = VariantOutcome(assignment, function, name, kind)
+                        outcomes.append(outcome)
+                        missing = [g for g in [function, *test_ids] if g not in session.cells]
+                        if missing or not test_ids:
+                            outcome.setup_error = f"no cell with grade_id {missing or 'for its tests'}"
+                            continue
+                        if not all(is_grade(session.cells[g]) for g in test_ids):
+                            outcome.setup_error = "a listed test cell is not a grade cell"
+                            continue
+                        definition = session.run(nbformat.v4.new_code_cell(code))
+                        if _first_error(definition):
+                            outcome.setup_error = "variant code failed: " + _first_error(definition)
+                        else:
+                            for grade_id in test_ids:
+                                outcome.scores[grade_id], error = session.score(grade_id)
+                                if error:
+                                    outcome.errors[grade_id] = error
+                        session.run(copy.deepcopy(session.cells[function]))  # restore the solution
+    return problems, outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    failed = False
+    for assignment in argv:
+        problems, outcomes = run_variants(assignment)
+        print(f"== {assignment}: solution run {'clean' if not problems else 'HAS PROBLEMS'}")
+        for problem in problems:
+            print("   solution:", problem)
+        for outcome in outcomes:
+            print("  ", outcome.describe())
+        bad = [o for o in outcomes if not o.as_expected]
+        print(f"   {len(outcomes) - len(bad)} of {len(outcomes)} variants as expected")
+        failed = failed or bool(problems) or bool(bad)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

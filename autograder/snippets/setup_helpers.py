@@ -1,0 +1,34 @@
+# --- shared by every notebook's locked setup cell (copy verbatim; tests/test_sources.py checks) ---
+def find_data_dir() -> Path:
+    """data/ sits beside notebooks/ and solutions/; the grader may point COURSE_DATA_DIR at it."""
+    if os.environ.get("COURSE_DATA_DIR"):
+        return Path(os.environ["COURSE_DATA_DIR"])
+    for folder in [Path.cwd(), *Path.cwd().parents]:
+        if (folder / "data" / "README.md").is_file():
+            return folder / "data"
+    raise FileNotFoundError("No data/ folder found above " + str(Path.cwd())
+                            + ": keep the notebook inside the course folder, beside data/.")
+
+
+def _as_float_array(x) -> np.ndarray:
+    """Tensors (any device, with or without grad), arrays, lists and scalars as a float64 array."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().double().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5, hint: str = "") -> None:
+    """Compare `got` with `expected`; print exact / close / max difference, raise AssertionError if not close."""
+    got_a, exp_a = _as_float_array(got), _as_float_array(expected)
+    if got_a.shape != exp_a.shape:
+        raise AssertionError(f"{name}: expected shape {exp_a.shape}, got shape {got_a.shape}. {hint}".strip())
+    exact = bool(np.array_equal(got_a, exp_a))
+    close = bool(np.allclose(got_a, exp_a, atol=atol, rtol=rtol))
+    diff = float(np.max(np.abs(got_a - exp_a))) if got_a.size and np.all(np.isfinite(got_a)) else float("nan")
+    if not close:
+        shown_exp = np.array2string(exp_a, precision=6, threshold=8)
+        shown_got = np.array2string(got_a, precision=6, threshold=8)
+        raise AssertionError(f"{name}: expected {shown_exp}, got {shown_got} (max difference {diff:.3g}, "
+                             f"tolerance atol={atol:g}, rtol={rtol:g}). {hint}".strip())
+    print(f"{name:40s} exact: {exact!s:5} close: {close!s:5} max difference: {diff:.3g}")
+# --- end of shared helpers ---

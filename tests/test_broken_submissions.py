@@ -1,0 +1,124 @@
+"""Every way a submission can be broken costs its owner the affected points, with a reason,
+and never the run or another student's grade."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbgrader.utils import is_grade, is_solution
+
+from coursekit.example_class import _solution_sources, expected_autograde_points, fill
+from coursekit.grading import Course, grade_class
+from coursekit.paths import assignments
+from coursekit.releases import student_notebook
+from coursekit.sources import write_notebook
+
+from conftest import GRADING_CELL_TIMEOUT_S, results_by_key, tree_digest
+
+ASSIGNMENT = assignments()[0]
+HUNG = "import time\ntime.sleep(3600)  # never returns by itself"
+HUNG_IGNORING_INTERRUPT = ("import time\nwhile True:\n    try:\n        time.sleep(3600)\n"
+                           "    except KeyboardInterrupt:\n        pass  # swallows the grader's interrupt")
+
+
+def _is_test(cell) -> bool:
+    return is_grade(cell) and not is_solution(cell)
+
+
+def _with_cell(nb, source: str, index: int = 1):
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def build_cases(submitted):
+    """student -> (how the notebook is broken, expected status, expected auto points or reason words)."""
+    release = student_notebook(ASSIGNMENT)
+    solutions = _solution_sources(ASSIGNMENT)
+    full = expected_autograde_points(ASSIGNMENT, "complete")
+
+    def complete():
+        return fill(release, solutions, set(solutions))
+
+    folder = {s: submitted / s / ASSIGNMENT for s in (
+        "control", "corrupt_json", "empty_folder", "renamed", "deleted_tests", "edited_tests_on_stubs",
+        "edited_tests_on_solution", "duplicated_ids", "raising_cell", "kernel_dies", "hung_cell",
+        "hung_ignoring_interrupt")}
+    target = {s: f / f"{ASSIGNMENT}.ipynb" for s, f in folder.items()}
+    write_notebook(complete(), target["control"])
+    target["corrupt_json"].parent.mkdir(parents=True)
+    target["corrupt_json"].write_text('{"cells": [')
+    folder["empty_folder"].mkdir(parents=True)
+    write_notebook(complete(), folder["renamed"] / "my_solution.ipynb")
+    nb = complete()
+    nb.cells = [c for c in nb.cells if not _is_test(c)]
+    write_notebook(nb, target["deleted_tests"])
+    for student, base in (("edited_tests_on_stubs", release), ("edited_tests_on_solution", complete())):
+        nb = json.loads(json.dumps(base))
+        for cell in nb["cells"]:
+            if _is_test(nbformat.from_dict(cell)):
+                cell["source"] = "pass  # the student 'fixed' the test"
+        write_notebook(nbformat.from_dict(nb), target[student])
+    nb = complete()
+    first_test = next(i for i, c in enumerate(nb.cells) if _is_test(c))
+    nb.cells.insert(first_test, nbformat.from_dict(json.loads(json.dumps(nb.cells[first_test]))))
+    (target["duplicated_ids"]).parent.mkdir(parents=True)
+    target["duplicated_ids"].write_text(json.dumps(nb, indent=1))  # nbformat would refuse to write it
+    write_notebook(_with_cell(complete(), 'raise RuntimeError("my scratch cell")'), target["raising_cell"])
+    write_notebook(_with_cell(complete(), "import os\nos._exit(1)"), target["kernel_dies"])
+    write_notebook(_with_cell(complete(), HUNG), target["hung_cell"])
+    write_notebook(_with_cell(complete(), HUNG_IGNORING_INTERRUPT), target["hung_ignoring_interrupt"])
+    (submitted / "typo" / f"{ASSIGNMENT}-final").mkdir(parents=True)
+    write_notebook(complete(), submitted / "typo" / f"{ASSIGNMENT}-final" / f"{ASSIGNMENT}.ipynb")
+    return {
+        "control": ("graded", full),
+        "corrupt_json": ("failed", "not valid JSON"),
+        "empty_folder": ("failed", "missing notebook"),
+        "renamed": ("failed", "found my_solution.ipynb instead"),
+        "deleted_tests": ("graded", full),  # the tests are put back and run
+        "edited_tests_on_stubs": ("graded", 0.0),  # the original tests run, the stubs fail them
+        "edited_tests_on_solution": ("graded", full),
+        "duplicated_ids": ("graded", full),
+        "raising_cell": ("graded", full),  # an error outside the tests costs nothing
+        "kernel_dies": ("failed", "kernel died"),
+        "hung_cell": ("graded", full),  # interrupted at the cell limit, the rest still runs
+        "hung_ignoring_interrupt": ("failed", "did not finish"),
+    }
+
+
+@pytest.fixture(scope="module")
+def broken_class(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("broken") / "course")
+    expected = build_cases(course.submitted_dir)
+    before = tree_digest(course.submitted_dir)
+    run = grade_class(course, jobs=2, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
+    return course, run, expected, before
+
+
+@pytest.mark.parametrize("student", ["control", "corrupt_json", "empty_folder", "renamed", "deleted_tests",
+                                     "edited_tests_on_stubs", "edited_tests_on_solution", "duplicated_ids",
+                                     "raising_cell", "kernel_dies", "hung_cell", "hung_ignoring_interrupt"])
+def test_broken_submission_gets_its_expected_outcome(broken_class, student):
+    _, run, expected, _ = broken_class
+    result = results_by_key(run)[(student, ASSIGNMENT)]
+    status, detail = expected[student]
+    assert result.status == status, f"{student}: expected status {status!r}, got {result.status!r} ({result.reason})"
+    if status == "graded":
+        got = sum(t.points or 0.0 for t in result.tests if not t.manual)
+        assert got == pytest.approx(detail), (
+            f"{student}: expected {detail} autograded points, got {got}: "
+            f"{[(t.grade_id, t.points, t.message) for t in result.tests if t.points != t.max_points]}")
+    else:
+        assert detail in result.reason, f"{student}: expected a reason mentioning {detail!r}, got {result.reason!r}"
+        assert result.points == 0
+
+
+def test_unknown_assignment_folder_is_reported_not_graded(broken_class):
+    _, run, _, _ = broken_class
+    result = results_by_key(run)[("typo", f"{ASSIGNMENT}-final")]
+    assert result.status == "failed" and "not an assignment" in result.reason, result
+
+
+def test_broken_class_leaves_the_submitted_folder_untouched(broken_class):
+    course, _, _, before = broken_class
+    assert tree_digest(course.submitted_dir) == before

@@ -1,0 +1,35 @@
+"""Hidden tests discriminate: every wrong answer in tests/answers loses points, every correct
+alternative keeps full marks. One kernel per notebook runs the solution once, then each variant."""
+from __future__ import annotations
+
+import pytest
+
+from coursekit.mutants import run_variants
+from coursekit.paths import assignments
+
+
+@pytest.fixture(params=assignments(), scope="module")
+def variant_run(request):
+    return request.param, run_variants(request.param)
+
+
+def test_solution_notebook_runs_cleanly_with_hidden_tests(variant_run):
+    """The source notebook, hidden tests included, executes top to bottom without an error."""
+    assignment, (problems, _) = variant_run
+    assert not problems, f"{assignment}: the solution run has errors: {problems}"
+
+
+def test_every_wrong_answer_loses_points(variant_run):
+    assignment, (_, outcomes) = variant_run
+    wrong = [o for o in outcomes if o.kind == "wrong"]
+    assert wrong, f"{assignment}: no wrong answers"
+    survivors = [o.describe() for o in wrong if not o.as_expected]
+    assert not survivors, f"{assignment}: wrong answers that keep full marks (or broke the harness):\n" + "\n".join(survivors)
+
+
+def test_every_alternative_answer_keeps_full_marks(variant_run):
+    assignment, (_, outcomes) = variant_run
+    alternatives = [o for o in outcomes if o.kind == "alternative"]
+    assert alternatives, f"{assignment}: no alternative answers"
+    rejected = [o.describe() for o in alternatives if not o.as_expected]
+    assert not rejected, f"{assignment}: correct alternatives that lose points:\n" + "\n".join(rejected)

@@ -1,0 +1,102 @@
+"""notebooks/ and solutions/ are up to date, deterministic, and leak nothing."""
+from __future__ import annotations
+
+import zipfile
+
+import nbformat
+import pytest
+from nbgrader.utils import is_solution
+
+from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments, source_script
+from coursekit.releases import build_student_zip, solution_notebook, student_notebook
+from coursekit.sources import notebook_from_script
+
+ASSIGNMENTS = assignments()
+
+
+def _region_lines(assignment: str, begin: str, end: str) -> list[str]:
+    """Distinctive lines inside begin/end regions of the source (long enough not to occur by chance)."""
+    lines, inside = [], False
+    for cell in notebook_from_script(source_script(assignment)).cells:
+        for line in cell.source.split("\n"):
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside and len(line.strip()) >= 20 and not line.strip().startswith("#"):
+                lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_student_release_is_up_to_date(assignment):
+    committed = STUDENT_RELEASE_DIR / f"{assignment}.ipynb"
+    assert committed.exists(), f"{committed} is missing: run `make release`"
+    assert committed.read_text() == nbformat.writes(student_notebook(assignment)) + "\n", \
+        f"{committed} is out of date with its source: run `make release` and commit"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_solution_release_is_up_to_date(assignment):
+    committed = SOLUTION_RELEASE_DIR / f"{assignment}.ipynb"
+    assert committed.exists(), f"{committed} is missing: run `make solutions`"
+    assert committed.read_text() == nbformat.writes(solution_notebook(assignment)) + "\n", \
+        f"{committed} is out of date with its source: run `make solutions` and commit"
+
+
+def test_releases_hold_only_release_notebooks():
+    assert sorted(p.stem for p in STUDENT_RELEASE_DIR.glob("*.ipynb")) == ASSIGNMENTS
+    assert sorted(p.stem for p in SOLUTION_RELEASE_DIR.glob("*.ipynb")) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_solution_or_hidden_test_line_in_the_student_release(assignment):
+    text = (STUDENT_RELEASE_DIR / f"{assignment}.ipynb").read_text()
+    nb = nbformat.reads(text, as_version=4)
+    sources = "\n".join(c.source for c in nb.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS"):
+        assert marker not in text, f"notebooks/{assignment}.ipynb contains {marker!r}"
+    leaked = [line for line in _region_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION") if line in sources]
+    assert not leaked, f"solution lines in notebooks/{assignment}.ipynb: {leaked[:3]}"
+    leaked = [line for line in _region_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+              if line in sources]
+    assert not leaked, f"hidden-test lines in notebooks/{assignment}.ipynb: {leaked[:3]}"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "outputs must be cleared"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_release_has_solutions_but_no_hidden_test(assignment):
+    text = (SOLUTION_RELEASE_DIR / f"{assignment}.ipynb").read_text()
+    nb = nbformat.reads(text, as_version=4)
+    sources = "\n".join(c.source for c in nb.cells)
+    assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    leaked = [line for line in _region_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+              if line in sources]
+    assert not leaked, f"hidden-test lines in solutions/{assignment}.ipynb: {leaked[:3]}"
+    solutions = _region_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION")
+    assert solutions and all(line in sources for line in solutions), "solutions/ must hold every solution line"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_stubs_replace_every_solution_cell(assignment):
+    nb = nbformat.read(STUDENT_RELEASE_DIR / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if is_solution(cell):
+            stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+            assert stub in cell.source, f"{assignment}/{cell.metadata['nbgrader']['grade_id']} has no stub"
+    assert nb.metadata.kernelspec.name == "fm-course"
+
+
+def test_student_zip_is_repeatable_and_holds_notebooks_with_their_data(tmp_path):
+    notebooks = sorted(STUDENT_RELEASE_DIR.glob("*.ipynb"))
+    first = build_student_zip(notebooks, tmp_path / "a.zip").read_bytes()
+    second = build_student_zip(notebooks, tmp_path / "b.zip").read_bytes()
+    assert first == second, "two builds of the zip differ"
+    names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
+    for nb in notebooks:
+        assert f"fm-exercises/notebooks/{nb.name}" in names
+    assert "fm-exercises/data/README.md" in names  # how the notebooks find data/
+    assert "fm-exercises/data/tinyshakespeare/input.txt" in names
+    assert "fm-exercises/data/chinchilla/svg_extracted_data.csv" in names
+    assert not any("solutions/" in n or n.endswith(".py") for n in names)

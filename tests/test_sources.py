@@ -1,0 +1,92 @@
+"""The sources keep the authoring rules of autograder/AUTHORING.md."""
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from nbgrader.utils import is_grade, is_solution
+
+from coursekit.mutants import load_answers
+from coursekit.paths import REPO_ROOT, assignments, source_script
+from coursekit.sources import SourceError, full_nbgrader_metadata, notebook_from_script
+
+HELPERS = (REPO_ROOT / "autograder" / "snippets" / "setup_helpers.py").read_text().strip()
+POINTS_IN_HEADING = re.compile(r"^#{2,3} .*\((\d+(?:\.\d+)?) points?\)\s*$", re.M)
+
+
+def grade_id(cell) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+@pytest.fixture(params=assignments(), scope="module")
+def source(request):
+    return request.param, notebook_from_script(source_script(request.param))
+
+
+def test_part_headings_carry_the_points_of_their_graded_cells(source):
+    """`## Part B: NCE (4 points)` equals the points of the grade cells up to the next part heading."""
+    assignment, nb = source
+    parts: list[list] = []
+    for cell in nb.cells:
+        match = POINTS_IN_HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if match:
+            parts.append([match.group(0).strip(), float(match.group(1)), 0.0])
+        if is_grade(cell):
+            assert parts, f"{assignment}: grade cell {grade_id(cell)} comes before any '(N points)' heading"
+            parts[-1][2] += float(cell.metadata["nbgrader"]["points"])
+    assert parts, f"{assignment}: no part heading with points"
+    wrong = [(heading, said, counted) for heading, said, counted in parts if said != counted]
+    assert not wrong, f"{assignment}: heading points differ from the grade cells' points: {wrong}"
+
+
+def test_every_test_cell_starts_with_a_docstring_and_ends_without_a_value(source):
+    """nbgrader reads a number left as the cell's value as partial credit."""
+    assignment, nb = source
+    for cell in nb.cells:
+        if is_grade(cell) and not is_solution(cell):
+            tree = ast.parse(cell.source)
+            first = tree.body[0] if tree.body else None
+            assert isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+                and isinstance(first.value.value, str), f"{assignment}/{grade_id(cell)} must start with a docstring"
+            assert not (len(tree.body) > 1 and isinstance(tree.body[-1], ast.Expr)
+                        and not isinstance(tree.body[-1].value, ast.Call)), \
+                f"{assignment}/{grade_id(cell)} ends on a bare expression (read as partial credit)"
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{assignment}/{grade_id(cell)} has no hidden tests"
+
+
+def test_setup_cell_holds_the_shared_helpers_verbatim(source):
+    assignment, nb = source
+    setup = [c for c in nb.cells if grade_id(c) == "setup"]
+    assert setup and setup[0].metadata["nbgrader"]["locked"], f"{assignment}: no locked cell with grade_id 'setup'"
+    assert HELPERS in setup[0].source, f"{assignment}: the setup cell must contain autograder/snippets/setup_helpers.py unchanged"
+
+
+def test_no_pip_install_and_no_downloads(source):
+    assignment, nb = source
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for forbidden in ("pip install", "!pip", "%pip", "urlopen", "requests.get", "download=True", "wget ", "curl "):
+        assert forbidden not in text, f"{assignment} contains {forbidden!r}"
+
+
+def test_every_graded_function_has_wrong_and_alternative_answers(source):
+    """tests/answers/<assignment>.py covers every autograded test cell and every solution cell."""
+    assignment, nb = source
+    answers = load_answers(assignment)
+    test_cells = {grade_id(c) for c in nb.cells if is_grade(c) and not is_solution(c)}
+    covered = {g for cells in answers.TESTS.values() for g in cells}
+    assert test_cells <= covered, f"{assignment}: test cells not in TESTS: {sorted(test_cells - covered)}"
+    assert covered <= test_cells, f"{assignment}: TESTS names unknown cells: {sorted(covered - test_cells)}"
+    functions = {grade_id(c) for c in nb.cells if is_solution(c) and not is_grade(c)}
+    assert set(answers.TESTS) <= functions, f"{assignment}: TESTS keys without a solution cell: {set(answers.TESTS) - functions}"
+    for function in answers.TESTS:
+        assert answers.WRONG.get(function), f"{assignment}: no wrong answers for {function}"
+        assert answers.ALTERNATIVE.get(function), f"{assignment}: no alternative answers for {function}"
+
+
+def test_short_metadata_is_checked():
+    with pytest.raises(SourceError, match="points"):
+        full_nbgrader_metadata({"grade_id": "t", "grade": True}, "here")
+    with pytest.raises(SourceError, match="grade_id"):
+        full_nbgrader_metadata({"grade_id": "has space", "solution": True}, "here")
+    assert full_nbgrader_metadata({"grade_id": "t", "grade": True, "points": 2}, "here")["locked"] is True
