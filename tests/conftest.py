@@ -40,3 +40,27 @@ def example_class_serial(tmp_path_factory):
     build_example_class(assignments(), course.submitted_dir)
     run = grade_class(course, jobs=1, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
     return course, run
+
+
+def region_only_lines(assignment: str, begin: str, end: str, min_length: int = 20) -> list[str]:
+    """Distinctive lines that the source has only inside `begin`/`end` regions (solutions, hidden tests).
+
+    A line that also stands outside such a region (a shared `with warnings.catch_warnings():`, a
+    demo cell that repeats a formula) is visible anyway, so it proves no leak.
+    """
+    from coursekit.paths import source_script
+    from coursekit.sources import notebook_from_script
+
+    inside_lines, outside_lines, inside = [], set(), False
+    for cell in notebook_from_script(source_script(assignment)).cells:
+        for line in cell.source.split("\n"):
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside:
+                inside_lines.append(line.strip())
+            else:
+                outside_lines.add(line.strip())
+    return [line for line in inside_lines
+            if len(line) >= min_length and not line.startswith("#") and line not in outside_lines]

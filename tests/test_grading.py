@@ -15,7 +15,7 @@ from coursekit.grading import grade_class
 from coursekit.paths import assignments, source_script
 from coursekit.sources import notebook_from_script
 
-from conftest import GRADING_CELL_TIMEOUT_S, results_by_key, tree_digest
+from conftest import GRADING_CELL_TIMEOUT_S, region_only_lines, results_by_key, tree_digest
 
 
 def auto_points(result) -> float:
@@ -107,20 +107,6 @@ def test_tests_csv_has_a_row_per_test_with_the_class_counts(example_class_parall
         assert int(row["full_points"]) + int(row["lost_points"]) + int(row["pending"]) == students, row
 
 
-def _hidden_lines(assignment: str) -> list[str]:
-    """Distinctive lines of the hidden tests (long enough not to occur by chance)."""
-    lines, hidden = [], False
-    for cell in notebook_from_script(source_script(assignment)).cells:
-        for line in cell.source.split("\n"):
-            if "BEGIN HIDDEN TESTS" in line:
-                hidden = True
-            elif "END HIDDEN TESTS" in line:
-                hidden = False
-            elif hidden and len(line.strip()) >= 25 and not line.strip().startswith("#"):
-                lines.append(line.strip())
-    return lines
-
-
 def _visible_text(page: str) -> str:
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", page))
@@ -135,7 +121,9 @@ def test_feedback_shows_each_test_result_but_never_hidden_code(example_class_par
         assert page.exists(), f"no feedback for {result.student}/{result.assignment}"
         text = _visible_text(page.read_text())
         assert "HIDDEN TESTS" not in text
-        leaked = [line for line in _hidden_lines(result.assignment) if line in text]
+        shown = {line.strip() for line in text.split("\n")}
+        leaked = [line for line in region_only_lines(result.assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS", 25)
+                  if line in shown]
         assert not leaked, f"feedback {page} shows hidden-test code: {leaked[:3]}"
         for test in result.tests:
             assert test.grade_id in text, f"feedback {page} does not list {test.grade_id}"

@@ -9,23 +9,10 @@ from nbgrader.utils import is_solution
 
 from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments, source_script
 from coursekit.releases import build_student_zip, solution_notebook, student_notebook
-from coursekit.sources import notebook_from_script
+
+from conftest import region_only_lines
 
 ASSIGNMENTS = assignments()
-
-
-def _region_lines(assignment: str, begin: str, end: str) -> list[str]:
-    """Distinctive lines inside begin/end regions of the source (long enough not to occur by chance)."""
-    lines, inside = [], False
-    for cell in notebook_from_script(source_script(assignment)).cells:
-        for line in cell.source.split("\n"):
-            if begin in line:
-                inside = True
-            elif end in line:
-                inside = False
-            elif inside and len(line.strip()) >= 20 and not line.strip().startswith("#"):
-                lines.append(line.strip())
-    return lines
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -53,12 +40,12 @@ def test_releases_hold_only_release_notebooks():
 def test_no_solution_or_hidden_test_line_in_the_student_release(assignment):
     text = (STUDENT_RELEASE_DIR / f"{assignment}.ipynb").read_text()
     nb = nbformat.reads(text, as_version=4)
-    sources = "\n".join(c.source for c in nb.cells)
+    sources = {line.strip() for c in nb.cells for line in c.source.split("\n")}
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS"):
         assert marker not in text, f"notebooks/{assignment}.ipynb contains {marker!r}"
-    leaked = [line for line in _region_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION") if line in sources]
+    leaked = [line for line in region_only_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION") if line in sources]
     assert not leaked, f"solution lines in notebooks/{assignment}.ipynb: {leaked[:3]}"
-    leaked = [line for line in _region_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+    leaked = [line for line in region_only_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
               if line in sources]
     assert not leaked, f"hidden-test lines in notebooks/{assignment}.ipynb: {leaked[:3]}"
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "outputs must be cleared"
@@ -68,12 +55,12 @@ def test_no_solution_or_hidden_test_line_in_the_student_release(assignment):
 def test_solution_release_has_solutions_but_no_hidden_test(assignment):
     text = (SOLUTION_RELEASE_DIR / f"{assignment}.ipynb").read_text()
     nb = nbformat.reads(text, as_version=4)
-    sources = "\n".join(c.source for c in nb.cells)
+    sources = {line.strip() for c in nb.cells for line in c.source.split("\n")}
     assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
-    leaked = [line for line in _region_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+    leaked = [line for line in region_only_lines(assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
               if line in sources]
     assert not leaked, f"hidden-test lines in solutions/{assignment}.ipynb: {leaked[:3]}"
-    solutions = _region_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION")
+    solutions = region_only_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION")
     assert solutions and all(line in sources for line in solutions), "solutions/ must hold every solution line"
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 

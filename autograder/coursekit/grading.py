@@ -331,7 +331,7 @@ def execute_job(job: Job) -> SubmissionResult:
 def _worker_main(conn) -> None:
     """A worker process: import nbgrader once, then execute jobs until told to stop."""
     os.setpgrp()  # its kernels join this process group, so a stuck job can be killed whole
-    import nbgrader.apps.api  # noqa: F401  (pay the import once per worker)
+    warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
 
     while True:
         job = conn.recv()
@@ -350,7 +350,9 @@ class WorkerPool:
     """`size` worker processes, each running one job at a time; stuck workers are replaced."""
 
     def __init__(self, size: int):
-        self.context = mp.get_context("spawn")
+        # fork: workers inherit the imported nbgrader instead of paying seconds of imports each;
+        # the pool starts before any thread (tqdm's monitor) exists in this process.
+        self.context = mp.get_context("fork")
         self.size = max(1, size)
         self.workers: list[tuple[mp.Process, object]] = [self._start() for _ in range(self.size)]
 
@@ -374,7 +376,7 @@ class WorkerPool:
                 if conn.poll(0.05):
                     try:
                         on_result(SubmissionResult.from_json(conn.recv()))
-                    except EOFError:
+                    except (EOFError, OSError):
                         on_result(SubmissionResult(job.student, job.assignment, "failed", "the grading worker crashed"))
                         self._replace(slot)
                     del busy[slot]

@@ -1,0 +1,723 @@
+"""Wrong and alternative answers for 03_scaling_laws (see autograder/AUTHORING.md)."""
+
+# graded function -> the grade_ids of the test cells that grade it
+TESTS = {
+    "fit_power_law": ["test_fit_power_law"],
+    "training_flops": ["test_training_flops"],
+    "chinchilla_loss": ["test_chinchilla_loss"],
+    "min_over_curves": ["test_min_over_curves"],
+    "isoflop_optimum": ["test_isoflop_optimum"],
+    "huber_loss": ["test_huber_loss"],
+    "fit_chinchilla": ["test_fit_chinchilla_synthetic", "test_fit_chinchilla_real"],
+    "allocation_exponents": ["test_allocation_exponents"],
+    "compute_optimal": ["test_compute_optimal"],
+}
+
+# The sum-Huber objective with its analytic gradient and the paper's grid, shared by several fit_chinchilla
+# variants below (each variant's code is run on its own, so it is pasted into the ones that need it).
+_FIT_COMMON = '''
+import itertools
+import numpy as np
+from scipy.optimize import minimize
+
+def _grid():
+    return np.array(list(itertools.product(np.arange(0, 30, 5), np.arange(0, 30, 5), np.arange(-1, 1.5, 0.5),
+                                           np.arange(0, 2.5, 0.5), np.arange(0, 2.5, 0.5))), dtype=np.float64)
+
+def _huber(r, delta):
+    return np.where(np.abs(r) <= delta, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta))
+
+def _objective_factory(log_N, log_D, log_L, delta, scale=1.0):
+    def f(theta):
+        a, b, e, alpha, beta = theta
+        t1, t2 = a - alpha * log_N, b - beta * log_D
+        top = np.maximum(np.maximum(t1, t2), e)
+        w1, w2, w3 = np.exp(t1 - top), np.exp(t2 - top), np.exp(e - top)
+        s = w1 + w2 + w3
+        r = top + np.log(s) - log_L
+        psi = np.clip(r, -delta, delta) / s
+        g = np.array([(psi * w1).sum(), (psi * w2).sum(), (psi * w3).sum(),
+                      -(psi * w1) @ log_N, -(psi * w2) @ log_D])
+        return scale * _huber(r, delta).sum(), scale * g
+    return f
+
+def _best_starts(log_N, log_D, log_L, delta, k):
+    grid = _grid()
+    a, b, e, al, be = (grid[:, j:j + 1] for j in range(5))
+    r = np.logaddexp(np.logaddexp(a - al * log_N, b - be * log_D), e) - log_L
+    return grid[np.argsort(_huber(r, delta).sum(axis=1))[:k]]
+'''
+
+WRONG = {
+    "fit_power_law": {
+        "linear_space_curve_fit": '''
+import numpy as np
+from scipy.optimize import curve_fit
+def fit_power_law(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    k0, c0 = np.polyfit(np.log(x), np.log(y), 1)
+    (c, k), _ = curve_fit(lambda x, c, k: c * x ** k, x, y, p0=[np.exp(c0), k0], maxfev=10000)
+    return float(c), float(k)
+''',
+        "log10_fit_exp_intercept": '''
+import numpy as np
+def fit_power_law(x, y):
+    k, c = np.polyfit(np.log10(x), np.log10(y), 1)
+    return float(np.exp(c)), float(k)
+''',
+        "swapped_return_order": '''
+import numpy as np
+def fit_power_law(x, y):
+    k, c = np.polyfit(np.log(x), np.log(y), 1)
+    return float(k), float(np.exp(c))
+''',
+        "reversed_regression": '''
+import numpy as np
+def fit_power_law(x, y):
+    # regresses log x on log y and inverts the line: not the least-squares fit of log y on log x
+    s, t = np.polyfit(np.log(y), np.log(x), 1)
+    k = 1.0 / s
+    return float(np.exp(-t / s)), float(k)
+''',
+        "semilog_fit": '''
+import numpy as np
+def fit_power_law(x, y):
+    k, c = np.polyfit(np.asarray(x, float), np.log(y), 1)
+    return float(np.exp(c)), float(k)
+''',
+    },
+    "training_flops": {
+        "two_ND": '''
+import numpy as np
+def training_flops(N, D):
+    C = 2.0 * np.asarray(N, dtype=np.float64) * np.asarray(D, dtype=np.float64)
+    return float(C) if C.ndim == 0 else C
+''',
+        "C_equals_ND": '''
+import numpy as np
+def training_flops(N, D):
+    C = np.asarray(N, dtype=np.float64) * np.asarray(D, dtype=np.float64)
+    return float(C) if C.ndim == 0 else C
+''',
+        "integer_overflow": '''
+import numpy as np
+def training_flops(N, D):
+    C = 6 * np.asarray(N) * np.asarray(D)   # int64 arrays wrap around silently
+    return float(C) if np.ndim(C) == 0 else C
+''',
+        "zero_d_array_for_scalars": '''
+import numpy as np
+def training_flops(N, D):
+    return np.asarray(6.0 * np.asarray(N, dtype=np.float64) * np.asarray(D, dtype=np.float64))
+''',
+    },
+    "chinchilla_loss": {
+        "swapped_exponents": '''
+import numpy as np
+def chinchilla_loss(N, D, params):
+    N, D = np.asarray(N, float), np.asarray(D, float)
+    L = params["E"] + params["A"] / N ** params["beta"] + params["B"] / D ** params["alpha"]
+    return float(L) if L.ndim == 0 else L
+''',
+        "missing_E": '''
+import numpy as np
+def chinchilla_loss(N, D, params):
+    N, D = np.asarray(N, float), np.asarray(D, float)
+    L = params["A"] / N ** params["alpha"] + params["B"] / D ** params["beta"]
+    return float(L) if L.ndim == 0 else L
+''',
+        "powers_multiplied": '''
+import numpy as np
+def chinchilla_loss(N, D, params):
+    N, D = np.asarray(N, float), np.asarray(D, float)
+    L = params["E"] + params["A"] * N ** params["alpha"] + params["B"] * D ** params["beta"]
+    return float(L) if L.ndim == 0 else L
+''',
+        "returns_log_loss": '''
+import numpy as np
+def chinchilla_loss(N, D, params):
+    N, D = np.asarray(N, float), np.asarray(D, float)
+    L = np.logaddexp(np.logaddexp(np.log(params["A"]) - params["alpha"] * np.log(N),
+                                  np.log(params["B"]) - params["beta"] * np.log(D)), np.log(params["E"]))
+    return float(L) if L.ndim == 0 else L
+''',
+    },
+    "min_over_curves": {
+        "argmin_ignores_nan": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    losses = np.asarray(losses, float)
+    best = np.argmin(losses, axis=0)      # NaN wins np.argmin
+    return losses[best, np.arange(losses.shape[1])], np.asarray(sizes, float)[best]
+''',
+        "nan_as_zero": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    losses = np.nan_to_num(np.asarray(losses, float))
+    best = np.argmin(losses, axis=0)
+    return losses[best, np.arange(losses.shape[1])], np.asarray(sizes, float)[best]
+''',
+        "returns_row_index": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    losses = np.asarray(losses, float)
+    best = np.nanargmin(losses, axis=0)
+    return np.nanmin(losses, axis=0), best.astype(float)
+''',
+        "wrong_axis": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    losses = np.asarray(losses, float)
+    best = np.nanargmin(losses, axis=1)
+    return np.nanmin(losses, axis=1), np.asarray(sizes, float)[best]
+''',
+    },
+    "isoflop_optimum": {
+        "best_sampled_run": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    c2 = np.polyfit(np.log(N), loss, 2)[0]
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(np.asarray(N, float)[np.argmin(loss)])
+''',
+        "vertex_in_N": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    c2, c1, _ = np.polyfit(np.asarray(N, float), np.asarray(loss, float), 2)
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(-c1 / (2 * c2))
+''',
+        "log10_vertex_exp": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    c2, c1, _ = np.polyfit(np.log10(N), loss, 2)
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(np.exp(-c1 / (2 * c2)))
+''',
+        "no_check_for_maximum": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    c2, c1, _ = np.polyfit(np.log(N), loss, 2)
+    return float(np.exp(-c1 / (2 * c2)))
+''',
+    },
+    "huber_loss": {
+        "squared_everywhere": '''
+import numpy as np
+def huber_loss(r, delta):
+    h = 0.5 * np.asarray(r, float) ** 2
+    return float(h) if h.ndim == 0 else h
+''',
+        "smooth_l1_scaled_by_delta": '''
+import numpy as np
+import torch
+import torch.nn.functional as F
+def huber_loss(r, delta):
+    t = torch.as_tensor(np.asarray(r, float))
+    h = F.smooth_l1_loss(t, torch.zeros_like(t), reduction="none", beta=delta).numpy()
+    return float(h) if h.ndim == 0 else h
+''',
+        "linear_branch_missing_half_delta": '''
+import numpy as np
+def huber_loss(r, delta):
+    r = np.asarray(r, float)
+    h = np.where(np.abs(r) <= delta, 0.5 * r ** 2, delta * np.abs(r))
+    return float(h) if h.ndim == 0 else h
+''',
+        "mean_reduction": '''
+import numpy as np
+def huber_loss(r, delta):
+    r = np.asarray(r, float)
+    return float(np.mean(np.where(np.abs(r) <= delta, 0.5 * r ** 2, delta * (np.abs(r) - 0.5 * delta))))
+''',
+        "quadratic_without_half": '''
+import numpy as np
+def huber_loss(r, delta):
+    r = np.asarray(r, float)
+    h = np.where(np.abs(r) <= delta, r ** 2, delta * (2 * np.abs(r) - delta))
+    return float(h) if h.ndim == 0 else h
+''',
+    },
+    "fit_chinchilla": {
+        "mean_huber_stops_early": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log(N), np.log(D), np.log(loss)
+    f = _objective_factory(log_N, log_D, log_L, delta, scale=1.0 / len(log_L))   # the mean
+    best = None
+    for start in _best_starts(log_N, log_D, log_L, delta, 4):
+        res = minimize(f, start, jac=True, method="L-BFGS-B")   # default tolerances
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "residuals_in_linear_space": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, L = np.log(N), np.log(D), np.asarray(loss, float)
+    def f(theta):
+        a, b, e, alpha, beta = theta
+        r = np.exp(a - alpha * log_N) + np.exp(b - beta * log_D) + np.exp(e) - L
+        return _huber(r, delta).sum()
+    best = None
+    for start in _best_starts(log_N, log_D, np.log(L), delta, 4):
+        res = minimize(f, start, method="L-BFGS-B", options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "log10_data_exp_params": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log10(N), np.log10(D), np.log(loss)   # log10 mixed with ln / exp
+    f = _objective_factory(log_N, log_D, log_L, delta)
+    best = None
+    for start in _best_starts(log_N, log_D, log_L, delta, 4):
+        res = minimize(f, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "returns_log_constants": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log(N), np.log(D), np.log(loss)
+    f = _objective_factory(log_N, log_D, log_L, delta)
+    best = None
+    for start in _best_starts(log_N, log_D, log_L, delta, 4):
+        res = minimize(f, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(e), "A": float(a), "B": float(b), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "squared_loss_not_huber": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log(N), np.log(D), np.log(loss)
+    def f(theta):
+        a, b, e, alpha, beta = theta
+        r = np.logaddexp(np.logaddexp(a - alpha * log_N, b - beta * log_D), e) - log_L
+        return 0.5 * np.sum(r * r)
+    best = None
+    for start in _best_starts(log_N, log_D, log_L, delta, 4):
+        res = minimize(f, start, method="L-BFGS-B", options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "single_start_default_tolerances": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log(N), np.log(D), np.log(loss)
+    f = _objective_factory(log_N, log_D, log_L, delta)
+    res = minimize(f, _best_starts(log_N, log_D, log_L, delta, 1)[0], jac=True, method="L-BFGS-B")
+    a, b, e, alpha, beta = res.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+        "returns_published_constants": '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    return {"E": 1.8172, "A": 477.84, "B": 2143.86, "alpha": 0.3473, "beta": 0.3672}
+''',
+    },
+    "allocation_exponents": {
+        "swapped": '''
+def allocation_exponents(params):
+    s = params["alpha"] + params["beta"]
+    return params["alpha"] / s, params["beta"] / s
+''',
+        "ratio_of_exponents": '''
+def allocation_exponents(params):
+    return params["beta"] / params["alpha"], params["alpha"] / params["beta"]
+''',
+        "same_exponent_twice": '''
+def allocation_exponents(params):
+    a = params["beta"] / (params["alpha"] + params["beta"])
+    return a, a
+''',
+    },
+    "compute_optimal": {
+        "C_equals_ND": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    G = (al * params["A"] / (be * params["B"])) ** (1 / (al + be))
+    C = np.asarray(C, float)
+    N, D = G * C ** (be / (al + be)), C ** (al / (al + be)) / G
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+        "two_ND": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    G = (al * params["A"] / (be * params["B"])) ** (1 / (al + be))
+    C = np.asarray(C, float) / 2
+    N, D = G * C ** (be / (al + be)), C ** (al / (al + be)) / G
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+        "swapped_exponents": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    G = (al * params["A"] / (be * params["B"])) ** (1 / (al + be))
+    C = np.asarray(C, float) / 6
+    N, D = G * C ** (al / (al + be)), C ** (be / (al + be)) / G
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+        "G_inverted": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    G = (be * params["B"] / (al * params["A"])) ** (1 / (al + be))
+    C = np.asarray(C, float) / 6
+    N, D = G * C ** (be / (al + be)), C ** (al / (al + be)) / G
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+        "G_without_exponents": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    G = (params["A"] / params["B"]) ** (1 / (al + be))
+    C = np.asarray(C, float) / 6
+    N, D = G * C ** (be / (al + be)), C ** (al / (al + be)) / G
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+    },
+}
+
+ALTERNATIVE = {
+    "fit_power_law": {
+        "np_polyfit": '''
+import numpy as np
+def fit_power_law(x, y):
+    k, c = np.polyfit(np.log(x), np.log(y), 1)
+    return float(np.exp(c)), float(k)
+''',
+        "log10_and_power_of_ten": '''
+import numpy as np
+def fit_power_law(x, y):
+    k, c = np.polyfit(np.log10(np.asarray(x, float)), np.log10(np.asarray(y, float)), 1)
+    return float(10.0 ** c), float(k)
+''',
+        "scipy_linregress": '''
+import numpy as np
+from scipy.stats import linregress
+def fit_power_law(x, y):
+    res = linregress(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)))
+    return float(np.exp(res.intercept)), float(res.slope)
+''',
+        "curve_fit_in_log_space": '''
+import numpy as np
+from scipy.optimize import curve_fit
+def fit_power_law(x, y):
+    u, v = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    (log_c, k), _ = curve_fit(lambda u, log_c, k: log_c + k * u, u, v, p0=[0.0, 0.0])
+    return float(np.exp(log_c)), float(k)
+''',
+        "loop_sums": '''
+import math
+def fit_power_law(x, y):
+    u = [math.log(float(v)) for v in x]
+    w = [math.log(float(v)) for v in y]
+    n = len(u)
+    su, sw = sum(u), sum(w)
+    suu = sum(a * a for a in u)
+    suw = sum(a * b for a, b in zip(u, w))
+    k = (n * suw - su * sw) / (n * suu - su * su)
+    return math.exp((sw - k * su) / n), k
+''',
+        "torch_lstsq": '''
+import numpy as np
+import torch
+def fit_power_law(x, y):
+    u = torch.log(torch.as_tensor(np.asarray(x, float)))
+    v = torch.log(torch.as_tensor(np.asarray(y, float)))
+    X = torch.stack([torch.ones_like(u), u], dim=1)
+    sol = torch.linalg.lstsq(X, v[:, None]).solution[:, 0]
+    return float(torch.exp(sol[0])), float(sol[1])
+''',
+    },
+    "training_flops": {
+        "torch_float64": '''
+import numpy as np
+import torch
+def training_flops(N, D):
+    C = (6 * torch.as_tensor(np.asarray(N), dtype=torch.float64) * torch.as_tensor(np.asarray(D), dtype=torch.float64)).numpy()
+    return float(C) if C.ndim == 0 else C
+''',
+        "np_multiply_dtype": '''
+import numpy as np
+def training_flops(N, D):
+    C = np.multiply(np.multiply(6.0, N, dtype=np.float64), D, dtype=np.float64)
+    return float(C) if np.ndim(C) == 0 else C
+''',
+        "vectorize_loop": '''
+import numpy as np
+def training_flops(N, D):
+    if np.ndim(N) == 0 and np.ndim(D) == 0:
+        return 6.0 * float(N) * float(D)
+    Nb, Db = np.broadcast_arrays(np.asarray(N), np.asarray(D))
+    out = np.empty(Nb.shape, dtype=np.float64)
+    for idx in np.ndindex(Nb.shape):
+        out[idx] = 6.0 * float(Nb[idx]) * float(Db[idx])
+    return out
+''',
+    },
+    "chinchilla_loss": {
+        "log_sum_exp_form": '''
+import numpy as np
+def chinchilla_loss(N, D, params):
+    ln, ld = np.log(np.asarray(N, float)), np.log(np.asarray(D, float))
+    L = np.exp(np.logaddexp(np.logaddexp(np.log(params["A"]) - params["alpha"] * ln,
+                                         np.log(params["B"]) - params["beta"] * ld), np.log(params["E"])))
+    return float(L) if np.ndim(L) == 0 else L
+''',
+        "torch_float64": '''
+import numpy as np
+import torch
+def chinchilla_loss(N, D, params):
+    n = torch.as_tensor(np.asarray(N, float))
+    d = torch.as_tensor(np.asarray(D, float))
+    L = (params["E"] + params["A"] * n.pow(-params["alpha"]) + params["B"] * d.pow(-params["beta"])).numpy()
+    return float(L) if L.ndim == 0 else L
+''',
+        "vectorized_python_function": '''
+import math
+import numpy as np
+def chinchilla_loss(N, D, params):
+    def one(n, d):
+        return params["E"] + params["A"] / float(n) ** params["alpha"] + params["B"] / float(d) ** params["beta"]
+    if np.ndim(N) == 0 and np.ndim(D) == 0:
+        return one(N, D)
+    return np.vectorize(one, otypes=[np.float64])(N, D)
+''',
+    },
+    "min_over_curves": {
+        "nanargmin": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    losses = np.asarray(losses, dtype=np.float64)
+    best = np.nanargmin(losses, axis=0)
+    return np.nanmin(losses, axis=0), np.asarray(sizes, dtype=np.float64)[best]
+''',
+        "python_loops": '''
+import math
+import numpy as np
+def min_over_curves(sizes, losses):
+    M, G = np.shape(losses)
+    out_loss, out_size = np.empty(G), np.empty(G)
+    for g in range(G):
+        best_m = -1
+        for m in range(M):
+            v = float(losses[m][g])
+            if not math.isnan(v) and (best_m < 0 or v < float(losses[best_m][g])):
+                best_m = m
+        out_loss[g], out_size[g] = float(losses[best_m][g]), float(sizes[best_m])
+    return out_loss, out_size
+''',
+        "masked_array": '''
+import numpy as np
+def min_over_curves(sizes, losses):
+    ma = np.ma.masked_invalid(np.asarray(losses, float))
+    best = ma.argmin(axis=0)
+    return np.asarray(ma.min(axis=0).filled(np.nan), float), np.asarray(sizes, float)[best]
+''',
+    },
+    "isoflop_optimum": {
+        "log10_and_power_of_ten": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    c2, c1, _ = np.polyfit(np.log10(N), loss, 2)
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(10.0 ** (-c1 / (2 * c2)))
+''',
+        "lstsq_design_matrix": '''
+import numpy as np
+def isoflop_optimum(N, loss):
+    u = np.log(np.asarray(N, float))
+    X = np.column_stack([u ** 2, u, np.ones_like(u)])
+    (c2, c1, c0), *_ = np.linalg.lstsq(X, np.asarray(loss, float), rcond=None)
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(np.exp(-c1 / (2 * c2)))
+''',
+        "polynomial_class": '''
+import numpy as np
+from numpy.polynomial import Polynomial
+def isoflop_optimum(N, loss):
+    p = Polynomial.fit(np.log(np.asarray(N, float)), np.asarray(loss, float), 2).convert()
+    c0, c1, c2 = p.coef
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(np.exp(p.deriv().roots()[0].real))
+''',
+        "curve_fit_centred": '''
+import numpy as np
+from scipy.optimize import curve_fit
+def isoflop_optimum(N, loss):
+    u = np.log(np.asarray(N, float))
+    m = u.mean()
+    (c2, c1, c0), _ = curve_fit(lambda u, c2, c1, c0: c2 * (u - m) ** 2 + c1 * (u - m) + c0, u,
+                                np.asarray(loss, float), p0=[0.0, 0.0, 0.0])
+    if c2 <= 0:
+        raise ValueError("no minimum")
+    return float(np.exp(m - c1 / (2 * c2)))
+''',
+    },
+    "huber_loss": {
+        "scipy_special_huber": '''
+import numpy as np
+from scipy.special import huber
+def huber_loss(r, delta):
+    h = huber(delta, np.asarray(r, float))
+    return float(h) if np.ndim(h) == 0 else h
+''',
+        "torch_huber_loss": '''
+import numpy as np
+import torch
+import torch.nn.functional as F
+def huber_loss(r, delta):
+    t = torch.as_tensor(np.asarray(r, float))
+    h = F.huber_loss(t, torch.zeros_like(t), reduction="none", delta=delta).numpy()
+    return float(h) if h.ndim == 0 else h
+''',
+        "python_loop": '''
+import numpy as np
+def huber_loss(r, delta):
+    def one(x):
+        x = float(x)
+        return 0.5 * x * x if abs(x) <= delta else delta * (abs(x) - 0.5 * delta)
+    if np.ndim(r) == 0:
+        return one(r)
+    arr = np.asarray(r)
+    return np.array([one(x) for x in arr.ravel()], dtype=np.float64).reshape(arr.shape)
+''',
+    },
+    "fit_chinchilla": {
+        "torch_lbfgs_autograd": '''
+import itertools
+import numpy as np
+import torch
+import torch.nn.functional as F
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N = torch.log(torch.as_tensor(np.asarray(N, float)))
+    log_D = torch.log(torch.as_tensor(np.asarray(D, float)))
+    log_L = torch.log(torch.as_tensor(np.asarray(loss, float)))
+    grid = torch.tensor(list(itertools.product(np.arange(0, 30, 5), np.arange(0, 30, 5), np.arange(-1, 1.5, 0.5),
+                                               np.arange(0, 2.5, 0.5), np.arange(0, 2.5, 0.5))), dtype=torch.float64)
+    def predict(theta):   # theta: (..., 5)
+        a, b, e, al, be = (theta[..., j:j + 1] for j in range(5))
+        terms = torch.stack(torch.broadcast_tensors(a - al * log_N, b - be * log_D, e), dim=0)
+        return torch.logsumexp(terms, dim=0)
+    with torch.no_grad():
+        start_obj = F.huber_loss(predict(grid), log_L.expand(len(grid), -1), delta=delta, reduction="none").sum(1)
+    best_val, best_theta = float("inf"), None
+    for k in torch.argsort(start_obj)[:4]:
+        theta = grid[k].clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([theta], lr=1, max_iter=500, tolerance_grad=1e-14, tolerance_change=1e-16,
+                                history_size=10, line_search_fn="strong_wolfe")
+        def closure():
+            opt.zero_grad()
+            val = F.huber_loss(predict(theta), log_L, delta=delta, reduction="sum")
+            val.backward()
+            return val
+        opt.step(closure)
+        with torch.no_grad():
+            val = float(F.huber_loss(predict(theta), log_L, delta=delta, reduction="sum"))
+        if val < best_val:
+            best_val, best_theta = val, theta.detach().numpy().copy()
+    a, b, e, al, be = best_theta
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(al), "beta": float(be)}
+''',
+        "scipy_huber_numerical_gradient": '''
+import itertools
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import huber, logsumexp
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    lN, lD, lL = np.log(N), np.log(D), np.log(loss)
+    def obj(t):
+        pred = logsumexp(np.stack([t[0] - t[3] * lN, t[1] - t[4] * lD, np.full_like(lN, t[2])]), axis=0)
+        return huber(delta, pred - lL).sum()
+    grid = np.array(list(itertools.product(range(0, 30, 5), range(0, 30, 5), [-1, -0.5, 0, 0.5, 1],
+                                           [0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2])), dtype=float)
+    values = [obj(t) for t in grid]        # a plain loop over the 4,500 starts: slower, still under a second or two
+    best = None
+    for k in np.argsort(values)[:3]:
+        res = minimize(obj, grid[k], method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, al, be = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(al), "beta": float(be)}
+''',
+        "bfgs_from_paper_constants": _FIT_COMMON + '''
+def fit_chinchilla(N, D, loss, delta=1e-3):
+    log_N, log_D, log_L = np.log(N), np.log(D), np.log(loss)
+    f = _objective_factory(log_N, log_D, log_L, delta)
+    # starts: the paper's published constants and the two best grid points; BFGS instead of L-BFGS-B
+    starts = [np.array([np.log(406.4), np.log(410.7), np.log(1.69), 0.34, 0.28]),
+              *_best_starts(log_N, log_D, log_L, delta, 2)]
+    best = None
+    for start in starts:
+        res = minimize(f, start, jac=True, method="BFGS", options={"gtol": 1e-12, "maxiter": 2000})
+        if best is None or res.fun < best.fun:
+            best = res
+    a, b, e, alpha, beta = best.x
+    return {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)}
+''',
+    },
+    "allocation_exponents": {
+        "one_minus_a": '''
+def allocation_exponents(params):
+    a = params["beta"] / (params["alpha"] + params["beta"])
+    return float(a), float(1.0 - a)
+''',
+        "numpy_array_then_floats": '''
+import numpy as np
+def allocation_exponents(params):
+    ex = np.array([params["beta"], params["alpha"]], dtype=np.float64)
+    a, b = ex / ex.sum()
+    return float(a), float(b)
+''',
+    },
+    "compute_optimal": {
+        "numerical_minimisation_loop": '''
+import math
+import numpy as np
+from scipy.optimize import minimize_scalar
+def compute_optimal(C, params):
+    def one(c):
+        f = lambda u: params["A"] * math.exp(-params["alpha"] * u) + params["B"] * (c / 6.0) ** -params["beta"] * math.exp(params["beta"] * u)
+        u = minimize_scalar(f, bounds=(0.0, math.log(c / 6.0)), method="bounded", options={"xatol": 1e-11}).x
+        return math.exp(u), c / (6.0 * math.exp(u))
+    if np.ndim(C) == 0:
+        return one(float(C))
+    C = np.asarray(C, float)
+    out = np.array([one(float(c)) for c in C.ravel()])
+    return out[:, 0].reshape(C.shape), out[:, 1].reshape(C.shape)
+''',
+        "log_space_closed_form": '''
+import numpy as np
+def compute_optimal(C, params):
+    al, be = params["alpha"], params["beta"]
+    log_c6 = np.log(np.asarray(C, float)) - np.log(6.0)
+    log_N = (np.log(al * params["A"]) - np.log(be * params["B"]) + be * log_c6) / (al + be)
+    N = np.exp(log_N)
+    D = np.exp(log_c6 - log_N)
+    return (float(N), float(D)) if N.ndim == 0 else (N, D)
+''',
+        "uses_allocation_exponents": '''
+import numpy as np
+def compute_optimal(C, params):
+    a, b = allocation_exponents(params)
+    G = (params["alpha"] * params["A"] / (params["beta"] * params["B"])) ** (1 / (params["alpha"] + params["beta"]))
+    c6 = np.asarray(C, dtype=np.float64) / 6
+    N, D = G * c6 ** a, c6 ** b / G
+    if np.ndim(N) == 0:
+        return float(N), float(D)
+    return N, D
+''',
+    },
+}
