@@ -20,3 +20,19 @@ def test_zip_with_folder_and_flat_layouts_is_collected(tmp_path):
     assert (submitted / "alice" / first / f"{first}.ipynb").read_text() == '{"a": 1}'
     assert (submitted / "bob" / first / f"{first}.ipynb").read_text() == '{"b": 2}'
     assert not (submitted / "carol").exists()
+
+
+def test_grade_refuses_a_zip_that_is_not_one_with_a_clear_message(tmp_path, capsys):
+    from coursekit.cli import main
+
+    bogus = tmp_path / "export.zip"
+    bogus.write_text("not a zip")
+    assert main(["grade", "--course", str(tmp_path / "course"), "--zip", str(bogus)]) == 2
+    assert "is not a zip file" in capsys.readouterr().err
+
+
+def test_grade_without_submissions_says_where_to_put_them(tmp_path, capsys):
+    from coursekit.cli import main
+
+    assert main(["grade", "--course", str(tmp_path / "course")]) == 2
+    assert "no submissions" in capsys.readouterr().err

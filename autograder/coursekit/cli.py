@@ -53,8 +53,13 @@ def cmd_grade(args) -> int:
 
     course = Course(Path(args.course))
     if args.zip:
+        import zipfile
+
         from .lms import collect_zip
 
+        if not zipfile.is_zipfile(args.zip):
+            print(f"error: ZIP={args.zip} is not a zip file (or does not exist).", file=sys.stderr)
+            return 2
         course = Course(Path(args.course), submitted_dir=collect_zip(course, Path(args.zip)))
     if not course.submitted_dir.is_dir():
         print(f"error: no submissions: {course.submitted_dir} does not exist. Put the class's submissions there "

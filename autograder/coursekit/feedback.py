@@ -13,6 +13,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
+from .grading import NO_ANSWER
+
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
@@ -56,6 +58,8 @@ def _summary_markdown(result, title: str) -> str:
                 verdict, shown = "waiting for a grader", "–"
             else:
                 verdict = "passed" if test.points >= test.max_points else ("partly" if test.points > 0 else "failed")
+                if test.manual:
+                    verdict = "not answered" if test.message == NO_ANSWER else "graded by hand"
                 shown = f"{test.points:g}"
             message = html.escape(test.message).replace("|", "\\|").replace("\n", " ")
             lines.append(f"| `{test.grade_id}` | {shown} / {test.max_points:g} | {verdict} | {message} |")

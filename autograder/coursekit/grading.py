@@ -36,7 +36,8 @@ import nbformat
 
 from .paths import DATA_DIR, REPO_ROOT, SOURCE_DIR, assignments
 
-GRADER_VERSION = "1"  # bump when a change to grading must invalidate earlier results
+GRADER_VERSION = "1"
+NO_ANSWER = "no answer given"  # bump when a change to grading must invalidate earlier results
 
 
 # ---------------------------------------------------------------------------- data types
@@ -243,7 +244,8 @@ def _read_outcomes(notebook_path: Path, source_path: Path) -> list[TestOutcome]:
             outcomes.append(TestOutcome(grade_id, max_points, 0.0, "answer cell missing", manual))
             continue
         points, _ = determine_grade(cell)
-        outcomes.append(TestOutcome(grade_id, max_points, points, error_line(cell), manual))
+        message = NO_ANSWER if manual and points == 0 else error_line(cell)  # nbgrader: unchanged answer = 0
+        outcomes.append(TestOutcome(grade_id, max_points, points, message, manual))
     return outcomes
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbformat import NotebookNode
@@ -53,24 +54,21 @@ def solution_notebook(assignment: str) -> NotebookNode:
     return nb
 
 
+def _write_release(assignments: list[str], out_dir: Path, make: Callable[[str], NotebookNode]) -> list[Path]:
+    paths = [out_dir / f"{assignment}.ipynb" for assignment in assignments]
+    for assignment, path in zip(assignments, paths):
+        write_notebook(make(assignment), path)
+    return paths
+
+
 def build_student_release(assignments: list[str]) -> list[Path]:
     """Regenerate notebooks/<a>.ipynb for each assignment; return the paths."""
-    paths = []
-    for assignment in assignments:
-        path = STUDENT_RELEASE_DIR / f"{assignment}.ipynb"
-        write_notebook(student_notebook(assignment), path)
-        paths.append(path)
-    return paths
+    return _write_release(assignments, STUDENT_RELEASE_DIR, student_notebook)
 
 
 def build_solution_release(assignments: list[str]) -> list[Path]:
     """Regenerate solutions/<a>.ipynb for each assignment; return the paths."""
-    paths = []
-    for assignment in assignments:
-        path = SOLUTION_RELEASE_DIR / f"{assignment}.ipynb"
-        write_notebook(solution_notebook(assignment), path)
-        paths.append(path)
-    return paths
+    return _write_release(assignments, SOLUTION_RELEASE_DIR, solution_notebook)
 
 
 def _zip_add(archive: zipfile.ZipFile, path: Path, name: str) -> None:

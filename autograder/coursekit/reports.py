@@ -58,11 +58,12 @@ def write_reports(course, results) -> None:
         writer = csv.writer(handle)
         writer.writerow(["assignment", "test", "kind", "max_points", "students", "full_points",
                          "lost_points", "pending", "mean_points"])
-        cells: dict[tuple[str, str], list] = defaultdict(list)
+        cells: dict[tuple[str, str], list] = defaultdict(list)  # filled in notebook order
         for result in results:
             for test in result.tests:
                 cells[(result.assignment, test.grade_id)].append(test)
-        for (assignment, grade_id), tests in sorted(cells.items()):
+        for (assignment, grade_id), tests in sorted(cells.items(), key=lambda item: assignments.index(item[0][0])
+                                                   if item[0][0] in assignments else len(assignments)):
             scored = [t.points for t in tests if t.points is not None]
             writer.writerow([assignment, grade_id, "manual" if tests[0].manual else "auto", f"{tests[0].max_points:g}",
                              len(tests), sum(p >= tests[0].max_points for p in scored),

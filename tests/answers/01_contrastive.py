@@ -685,6 +685,20 @@ def nt_xent_loss(z1, z2, tau):
 
 ALTERNATIVE = {
     "shift_images": {
+        "copy_constructs_shifts_and_warns": '''
+import torch
+def shift_images(images, dx, dy):
+    dx, dy = torch.tensor(dx).long(), torch.tensor(dy).long()   # UserWarning: dx is already a tensor
+    B, H, W = images.shape
+    out = torch.zeros_like(images)
+    for b in range(B):
+        sx, sy = int(dx[b]), int(dy[b])
+        for i in range(H):
+            for j in range(W):
+                if 0 <= i - sy < H and 0 <= j - sx < W:
+                    out[b, i, j] = images[b, i - sy, j - sx]
+    return out
+''',
         "clamped_slices": '''
 import torch
 def shift_images(images, dx, dy):
@@ -879,6 +893,13 @@ def info_nce_loss(z_c, z_x, tau):
 ''',
     },
     "infonce_mi_lower_bound": {
+        "copy_constructs_and_warns": '''
+import math
+import torch
+def infonce_mi_lower_bound(scores):
+    S = torch.tensor(scores, dtype=torch.float64)       # UserWarning: scores is already a tensor
+    return math.log(S.shape[0]) - float((torch.logsumexp(S, 1) - S.diagonal()).mean())
+''',
         "numpy_scipy": '''
 import numpy as np
 from scipy.special import logsumexp
@@ -947,6 +968,16 @@ def cpc_approx_loss(log_ratio, N):
 ''',
     },
     "min_batch_size_for_mi": {
+        "ceil_exp": '''
+import math
+def min_batch_size_for_mi(mi_nats):
+    return max(1, math.ceil(math.exp(mi_nats)))
+''',
+        "numpy_ceil": '''
+import numpy as np
+def min_batch_size_for_mi(mi_nats):
+    return max(1, int(np.ceil(np.exp(mi_nats))))
+''',
         "while_loop": '''
 import math
 def min_batch_size_for_mi(mi_nats):
@@ -955,18 +986,47 @@ def min_batch_size_for_mi(mi_nats):
         N += 1
     return N
 ''',
-        "numpy_ceil": '''
-import numpy as np
-def min_batch_size_for_mi(mi_nats):
-    return int(np.ceil(np.exp(mi_nats)))
-''',
-        "ceil_exp": '''
+        "ceil_exp_then_checked": '''
 import math
 def min_batch_size_for_mi(mi_nats):
-    return math.ceil(math.exp(mi_nats))
+    N = max(1, math.ceil(math.exp(mi_nats)))
+    if N > 1 and math.log(N - 1) >= mi_nats:        # exp rounded up past an integer
+        N -= 1
+    return N
+''',
+        "numpy_bisection": '''
+import numpy as np
+def min_batch_size_for_mi(mi_nats):
+    lo, hi = 1, 2
+    while np.log(hi) < mi_nats:
+        hi *= 2
+    while lo < hi:                                  # smallest N in [lo, hi] with log N >= mi
+        mid = (lo + hi) // 2
+        if np.log(mid) >= mi_nats:
+            hi = mid
+        else:
+            lo = mid + 1
+    return int(lo)
+''',
+        "floor_then_up": '''
+import math
+def min_batch_size_for_mi(mi_nats):
+    N = max(1, math.floor(math.exp(mi_nats)) - 1)
+    while math.log(N) < mi_nats:
+        N += 1
+    return N
 ''',
     },
     "gaussian_mi": {
+        "copy_constructs_and_warns": '''
+import math
+import torch
+def gaussian_mi(rho, d):
+    if torch.is_tensor(rho):
+        r = torch.tensor(rho)                           # UserWarning: rho is already a tensor
+        return -0.5 * d * torch.log1p(-r * r)
+    return -0.5 * d * math.log1p(-rho * rho)
+''',
         "loop_over_coordinates": '''
 import math
 import torch

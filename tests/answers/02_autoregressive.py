@@ -501,6 +501,12 @@ import numpy as np
 def log_likelihood(joint, x):
     return np.log(np.asarray(joint)[list(x)])
 ''',
+        "returns_tensor": '''
+import torch
+def log_likelihood(joint, x):
+    # right value, but a 0-d tensor where the spec asks for a Python float
+    return torch.log(torch.as_tensor(joint, dtype=torch.float64)[tuple(x)])
+''',
     },
     "pseudo_log_likelihood": {
         "marginals_wrong_axes": '''
@@ -548,6 +554,19 @@ def pseudo_log_likelihood(joint, x):
         col = joint[tuple(idx)]
         terms.append(np.log(col[x[t]] / col.sum()))
     return float(np.mean(terms))
+''',
+        "returns_0d_array": '''
+import numpy as np
+def pseudo_log_likelihood(joint, x):
+    # right value, but a 0-d numpy array where the spec asks for a Python float
+    joint = np.asarray(joint, np.float64)
+    total = np.zeros(())
+    for t in range(joint.ndim):
+        idx = list(x)
+        idx[t] = slice(None)
+        col = joint[tuple(idx)]
+        total = total + np.log(col[x[t]] / col.sum())
+    return np.asarray(total)
 ''',
         "suffix_only": '''
 import numpy as np

@@ -336,6 +336,12 @@ def allocation_exponents(params):
     a = params["beta"] / (params["alpha"] + params["beta"])
     return a, a
 ''',
+        "zero_d_arrays_not_floats": '''
+import numpy as np
+def allocation_exponents(params):
+    alpha, beta = params["alpha"], params["beta"]
+    return np.asarray(beta / (alpha + beta)), np.asarray(alpha / (alpha + beta))   # 0-d arrays, not floats
+''',
     },
     "compute_optimal": {
         "C_equals_ND": '''
@@ -680,6 +686,12 @@ def allocation_exponents(params):
     ex = np.array([params["beta"], params["alpha"]], dtype=np.float64)
     a, b = ex / ex.sum()
     return float(a), float(b)
+''',
+        "numpy_float64_scalars": '''
+import numpy as np
+def allocation_exponents(params):
+    a, b = np.array([params["beta"], params["alpha"]], dtype=np.float64) / (params["alpha"] + params["beta"])
+    return a, b   # np.float64 is a subclass of float
 ''',
     },
     "compute_optimal": {

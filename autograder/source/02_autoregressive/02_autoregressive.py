@@ -136,9 +136,11 @@ print(f"joint_toy: shape {joint_toy.shape}, sums to {joint_toy.sum():.6f}; p(0,0
 # $p(x_t \mid x_{<t}) = \dfrac{p(x_1, \dots, x_t)}{p(x_1, \dots, x_{t-1})}$ with
 # $p(x_1, \dots, x_t) = \sum_{x_{t+1}, \dots, x_T} p(x_1, \dots, x_T)$.
 #
-# **Spec.** `chain_rule_log_probs(joint, x)`: `joint` is a normalised numpy table of shape `(V,) * T` (axis $t$
-# is variable $x_{t+1}$, zero-based), `x` a tuple of $T$ indices. Return a 1-D float array of length $T$ whose
-# entry $t$ (zero-based) is $\log p(x_{t+1} \mid x_{\le t})$; entry 0 is the log-marginal $\log p(x_1)$.
+# **Spec.** `chain_rule_log_probs(joint, x)`: `joint` is a normalised numpy table of shape `(V,) * T` with one
+# axis per variable, in order (the first axis is $x_1$, the last is $x_T$), so `joint[x]` is $p(x_1, \dots, x_T)$;
+# `x` is a tuple of $T$ indices. Return a 1-D float array of length $T$, one conditional per variable in the same
+# order: entry 0 is $\log p(x_1)$, entry 1 is $\log p(x_2 \mid x_1)$, ..., the last entry is
+# $\log p(x_T \mid x_{<T})$.
 
 # %% nbgrader={"grade_id": "chain_rule_log_probs", "solution": true}
 def chain_rule_log_probs(joint, x):
@@ -290,7 +292,7 @@ check_close("uniform model over V=65", _got_uniform, 65.0, atol=1e-6, rtol=1e-5,
             hint="Hint: the uniform model's perplexity is the vocabulary size (log probabilities are natural logs).")
 check_close("perfect model", _got_perfect, 1.0, atol=1e-6, rtol=1e-5)
 check_close("torch tensor [1/2, 1/4, 1/8]", _got_tensor, 4.0, atol=1e-6, rtol=1e-5,
-            hint="Hint: the geometric mean of 2, 4, 8.")
+            hint="Hint: a tensor is valid input and must give the same number as the equivalent numpy array.")
 ### BEGIN HIDDEN TESTS
 def _ref_perplexity(lp):
     return math.exp(-float(np.mean(_as_float_array(lp))))
@@ -333,17 +335,17 @@ check_close("50,000 tokens", _got, _ref_perplexity(_lp_long), atol=1e-6, rtol=1e
 # $\mathbb{E}[\log_b p]$ and drop the minus sign):
 #
 # $$H(p) = \mathbb{E}[I(X)] = -\mathbb{E}[\log_b p(X)], \qquad
-# H(p) = - \sum_{i=1}^N p(x_i) \log_b p(x_i) \quad \text{(discrete case, } N \text{ states)}.$$
+# H(p) = - \sum_{i=1}^K p(x_i) \log_b p(x_i) \quad \text{(discrete case, } K \text{ states)}.$$
 #
-# The **perplexity of a distribution** is $PP(p) = b^{H(p)} = b^{-\sum_{i=1}^N p(x_i) \log_b p(x_i)}$: a uniform
-# distribution over $N$ states has $H = \log_b N$ and $PP = N$.
+# The **perplexity of a distribution** is $PP(p) = b^{H(p)} = b^{-\sum_{i=1}^K p(x_i) \log_b p(x_i)}$: a uniform
+# distribution over $K$ states has $H = \log_b K$ and $PP = K$.
 #
 # A language model builds a distribution $q$ that tries to mimic the real-world distribution $p$ as closely as
 # possible; we measure it with the **cross-entropy** between $p$ and $q$, which equals the entropy of $p$ plus
 # the **KL divergence** of $p$ from $q$:
 #
-# $$H(p, q) = - \sum_{i=1}^N p(x_i) \log_b q(x_i), \qquad
-# D_{\text{KL}}(p \,\|\, q) = \sum_{i=1}^N p(x_i) \log_b \frac{p(x_i)}{q(x_i)}, \qquad
+# $$H(p, q) = - \sum_{i=1}^K p(x_i) \log_b q(x_i), \qquad
+# D_{\text{KL}}(p \,\|\, q) = \sum_{i=1}^K p(x_i) \log_b \frac{p(x_i)}{q(x_i)}, \qquad
 # H(p, q) = H(p) + D_{\text{KL}}(p \,\|\, q).$$
 #
 # Since $D_{\text{KL}} \ge 0$ (Gibbs), no model beats the entropy of the data: $H(p, q) \ge H(p)$.
@@ -551,11 +553,22 @@ check_close("float32 batch", _got, _ref_kl(_p.astype(np.float32), _q.astype(np.f
 # different lengths.
 #
 # In a language model, $\tilde p$ is the empirical distribution of the data (a sample from the real-world $p$).
-# Sampling $N$ sentences uniformly, $\tilde p(x_i) = \frac1N$, and factoring each by the chain rule gives the
-# slides' formula, "perplexity $= \exp(\text{average per-token cross-entropy})$":
+# Here $N$ is the number of sentences $x_1, \dots, x_N$ in the corpus (sampled uniformly, so
+# $\tilde p(x_i) = \frac1N$), and sentence $x_i$ has $T_i$ tokens. Part C's cross-entropy, with the chain rule
+# $\log_b q(x_i) = \sum_{t=1}^{T_i} \log_b q(x_t^i \mid x_{<t}^i)$, gives the perplexity of *whole sentences*:
 #
-# $$PP'(p, q) = b^{-\sum_{i=1}^n \tilde{p}(x_i) \log_b q(x_i)}
+# $$b^{-\sum_{i=1}^N \tilde{p}(x_i) \log_b q(x_i)}
+# = b^{\frac{1}{N} \sum_{i=1}^N \sum_{t=1}^{T_i} -\log_b q(x_t^i \mid x_{<t}^i)},$$
+#
+# a number that grows with the sentence length. The slides' formula, "perplexity
+# $= \exp(\text{average per-token cross-entropy})$", adds a **per-token normalisation**: it replaces each
+# $q(x_i)$ by its per-token geometric mean $q(x_i)^{1/T_i}$,
+#
+# $$PP'(p, q) = b^{-\sum_{i=1}^N \tilde{p}(x_i) \log_b q(x_i)^{1/T_i}}
 # = b^{\frac{1}{N} \sum_{i=1}^N \frac{1}{T_i} \sum_{t=1}^{T_i} -\log_b q(x_t^i \mid x_{<t}^i)}.$$
+#
+# The $1/T_i$ is a choice, not algebra (the slides write the left-hand side with $q(x_i)$ itself; the two sides
+# are then equal only if every $T_i = 1$), and it is exactly the choice this part is about.
 #
 # This **sequence average** first averages within each sequence, then over sequences: every sequence has the same
 # weight. The usual **token average** pools all tokens of the corpus, so every *token* has the same weight:
@@ -620,18 +633,24 @@ _vis = [np.log([0.5, 0.25]), np.log([0.1, 0.1])]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _tok, _seq = corpus_perplexity(_vis, "token"), corpus_perplexity(_vis, "sequence")
-assert isinstance(_tok, float) and isinstance(_seq, float), f"expected Python floats, got {type(_tok).__name__}"
+assert isinstance(_tok, float) and isinstance(_seq, float), (
+    f"expected Python floats, got {type(_tok).__name__} (average='token') and {type(_seq).__name__} "
+    f"(average='sequence'). Hint: float(...) converts a numpy or torch scalar.")
 check_close("equal lengths, token average", _tok, (2 * 4 * 10 * 10) ** 0.25, atol=1e-6, rtol=1e-5)
 check_close("equal lengths, sequence average", _seq, (2 * 4 * 10 * 10) ** 0.25, atol=1e-6, rtol=1e-5,
             hint="Hint: average the log-probabilities, then exponentiate once.")
-_raised = False
+_outcome = None
 try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        corpus_perplexity(_vis, "word")
+        _returned = corpus_perplexity(_vis, "word")
+    _outcome = f"it returned {_returned!r}"
 except ValueError:
-    _raised = True
-assert _raised, "average='word': expected a ValueError"
+    pass
+except Exception as _err:  # noqa: BLE001 - report what was raised instead
+    _outcome = f"it raised {type(_err).__name__}: {_err}"
+assert _outcome is None, (f"average='word': expected a ValueError, but {_outcome}. "
+                          f"Hint: an unknown average is an error, not a default.")
 ### BEGIN HIDDEN TESTS
 def _ref_corpus(seqs, average):
     seqs = [np.asarray(s, np.float64) for s in seqs]
@@ -722,7 +741,7 @@ assert max(_ppl_token, _ppl_sequence) >= 2 * min(_ppl_token, _ppl_sequence), (
 # smoothing** (Laplace for $\alpha = 1$): with counts $n_c$ and $n_{ab}$ = how often $b$ follows $a$ in the
 # training text,
 #
-# $$p(c) = \frac{n_c + \alpha}{N + \alpha V}, \qquad
+# $$p(c) = \frac{n_c + \alpha}{\sum_{c'} n_{c'} + \alpha V}, \qquad
 # p(b \mid a) = \frac{n_{ab} + \alpha}{\sum_{b'} n_{ab'} + \alpha V}.$$
 #
 # The bigram model is an AR model with a context of one: $\log p(x_2, \dots, x_T \mid x_1) =
@@ -802,9 +821,12 @@ small_counts = bigram_counts(small, VOCAB)
 print("pairs counted:", small_counts.sum(), "(= len - 1 =", len(small) - 1, ");",
       "'t'->'o' count:", small_counts[stoi["t"], stoi["o"]], "; 'o'->' ' count:", small_counts[stoi["o"], stoi[" "]])
 small_lp = bigram_log_probs(small_counts, alpha=1.0)
+n_to, n_t_row = int(small_counts[stoi["t"], stoi["o"]]), int(small_counts[stoi["t"]].sum())  # 't' -> 'o', ' ', 'o'
 print("rows normalise:", np.allclose(np.exp(small_lp).sum(axis=1), 1.0),
       "; p('o' | 't') with alpha=1:", round(float(np.exp(small_lp[stoi["t"], stoi["o"]])), 4),
-      "= (2 + 1) / (2 + 65)")
+      f"= ({n_to} + 1) / ({n_t_row} + {VOCAB})")
+assert (n_to, n_t_row) == (2, 3), f"'t' is followed by 'o', ' ', 'o' in the string: expected (2, 3), got {(n_to, n_t_row)}"
+assert abs(np.exp(small_lp[stoi["t"], stoi["o"]]) - 3 / 68) < 1e-9, "p('o' | 't') with alpha = 1 should be 3 / 68"
 
 # %%
 # Uniform baseline: every character has probability 1/V.
@@ -910,7 +932,13 @@ for _alpha in [0.5, 1.0, 2.0, 0.0]:
                 rtol=1e-5, hint="Hint: condition on the row (previous token); smoothing adds alpha * V below.")
     _row_sums = np.exp(_got_a).sum(axis=1)
     check_close(f"alpha={_alpha}: rows of exp(...) sum to 1", _row_sums, np.ones(7), atol=1e-6, rtol=1e-5)
-assert np.all(np.isneginf(_as_float_array(bigram_log_probs(_c, 0.0))[_c == 0])), "alpha=0: unseen pairs must be -inf"
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = bigram_log_probs(_c, 0.0)
+_unseen_vals = _as_float_array(_got)[_c == 0]
+assert np.all(np.isneginf(_unseen_vals)), (f"alpha=0: expected -inf at the {_unseen_vals.size} unseen pairs, got "
+                                           f"{np.array2string(_unseen_vals, precision=4, threshold=8)}. "
+                                           f"Hint: without smoothing, an unseen pair has probability 0.")
 # float32 counts are valid input
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -987,8 +1015,9 @@ for _n in [2, 15, 100]:
 # - `token_nll(logits, targets)`: `logits` a float tensor of shape `(..., V)`, `targets` a long tensor of shape
 #   `(...)`. Return the tensor of per-token negative log-likelihoods, shape `(...)` (no averaging). It must stay
 #   finite for large logits (e.g. logits $\times 1000$). Its mean equals
-#   `F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))`; write it yourself (log-sum-exp or
-#   `log_softmax`, not `F.cross_entropy`, to see that they agree).
+#   `F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))`. We recommend writing it yourself with
+#   log-sum-exp or `log_softmax`, so that you see why the two agree; calling `F.cross_entropy` with
+#   `reduction="none"` is also accepted.
 
 # %% nbgrader={"grade_id": "causal_mask", "solution": true}
 def causal_mask(T):
@@ -1006,6 +1035,34 @@ def token_nll(logits, targets):
     target_logit = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     return log_norm - target_logit
     ### END SOLUTION
+
+
+# %% [markdown]
+# **Worked example.** The mask for a block of 4 positions (1 = may attend), the attention weights it gives when
+# every score is equal, and `token_nll` on two tokens, next to `F.cross_entropy`, then with the logits
+# multiplied by 1000, where computing $-\log$ of the softmax directly gives $\infty$.
+
+# %%
+mask4 = causal_mask(4)
+print("causal_mask(4), row i = query position, column j = key position:")
+print(mask4.int())
+weights4 = torch.zeros(4, 4).masked_fill(~mask4, float("-inf")).softmax(dim=-1)
+print("attention weights for equal scores (row i spreads over columns 0..i):")
+print(weights4)
+assert torch.allclose(weights4.sum(dim=-1), torch.ones(4)), "every row of attention weights sums to 1"
+assert weights4[0, 0] == 1 and weights4[3, 0] == 0.25, "position 0 sees only itself; position 3 sees 4 positions"
+
+logits_demo = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])  # 2 tokens, V = 3
+targets_demo = torch.tensor([1, 1])
+print("token_nll              :", token_nll(logits_demo, targets_demo))
+print("F.cross_entropy (none) :", F.cross_entropy(logits_demo, targets_demo, reduction="none"))
+demo_rows = torch.arange(2)
+print("logits x 1000: token_nll =", token_nll(1000 * logits_demo, targets_demo),
+      "; -log(softmax(z))[y] =", -torch.log(torch.softmax(1000 * logits_demo, dim=-1))[demo_rows, targets_demo])
+assert torch.allclose(token_nll(logits_demo, targets_demo),
+                      F.cross_entropy(logits_demo, targets_demo, reduction="none"), atol=1e-6), \
+    "token_nll should agree with F.cross_entropy(..., reduction='none')"
+assert torch.isfinite(token_nll(1000 * logits_demo, targets_demo)).all(), "token_nll must stay finite for large logits"
 
 
 # %% nbgrader={"grade_id": "test_causal_mask", "grade": true, "points": 2}
@@ -1027,7 +1084,8 @@ for _T in [1, 2, 5, 16]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _m = causal_mask(_T)
-    assert torch.is_tensor(_m) and _m.dtype == torch.bool, f"T={_T}: expected a bool tensor"
+    assert torch.is_tensor(_m) and _m.dtype == torch.bool, \
+        f"T={_T}: expected a bool tensor, got {type(_m).__name__} {getattr(_m, 'dtype', '')}"
     _want = torch.arange(_T)[:, None] >= torch.arange(_T)[None, :]
     assert tuple(_m.shape) == (_T, _T) and torch.equal(_m, _want), (
         f"T={_T}: expected True exactly where column <= row, got\n{_m.int()}. "
@@ -1035,15 +1093,23 @@ for _T in [1, 2, 5, 16]:
 # functional check: with this mask, changing future keys/values does not change earlier outputs
 _g = torch.Generator().manual_seed(5)
 _q, _k, _v = (torch.randn(8, 4, generator=_g, dtype=torch.float64) for _ in range(3))
-_out = _ref_attention(_q, _k, _v, causal_mask(8))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _m8 = causal_mask(8)
+_out = _ref_attention(_q, _k, _v, _m8)
 _k2, _v2 = _k.clone(), _v.clone()
 _k2[5:] += 3.0
 _v2[5:] -= 2.0
-_out2 = _ref_attention(_q, _k2, _v2, causal_mask(8))
-assert torch.isfinite(_out).all(), "attention with this mask gives nan: some row attends to nothing"
-assert torch.allclose(_out[:5], _out2[:5], atol=1e-12), \
-    "changing positions 5..7 changed outputs 0..4: the future leaks in"
-assert not torch.allclose(_out[5:], _out2[5:]), "positions 5..7 should see their own (changed) values"
+_out2 = _ref_attention(_q, _k2, _v2, _m8)
+_bad_rows = [int(i) for i in torch.nonzero(~torch.isfinite(_out).all(dim=-1)).flatten()]
+assert not _bad_rows, (f"attention with causal_mask(8): expected finite outputs, got nan in rows {_bad_rows}. "
+                       f"Hint: a row with no True entry attends to nothing.")
+_early_diff = float((_out[:5] - _out2[:5]).abs().max())
+assert _early_diff <= 1e-12, (f"changing positions 5..7 should leave outputs 0..4 unchanged, but they moved by up to "
+                              f"{_early_diff:.3g}: the future leaks in. Hint: which entries of row i are allowed?")
+_late_diff = float((_out[5:] - _out2[5:]).abs().max())
+assert _late_diff > 1e-6, (f"changing positions 5..7 should change outputs 5..7, but they moved by only "
+                           f"{_late_diff:.3g}. Hint: a position may attend to itself.")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_token_nll", "grade": true, "points": 3}
@@ -1340,12 +1406,13 @@ plt.tight_layout()
 plt.show()
 
 # %% nbgrader={"grade_id": "test_log_likelihood", "grade": true, "points": 1}
-"""log_likelihood: log p(x) in nats, a float, on a small table and random tables."""
+"""log_likelihood: log p(x) in nats, a Python float, on a small table and random tables."""
 _j = np.array([[0.1, 0.2], [0.3, 0.4]])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got = log_likelihood(_j, (1, 0))
-assert np.ndim(_got) == 0, f"expected a scalar, got shape {np.shape(_got)}"
+assert isinstance(_got, float), (f"expected a Python float, got {type(_got).__name__} of shape {np.shape(_got)}. "
+                                 f"Hint: float(...) converts a numpy or torch scalar.")
 check_close("2x2 table, x=(1,0)", _got, math.log(0.3), atol=1e-6, rtol=1e-5, hint="Hint: x indexes the table.")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(111)
@@ -1355,6 +1422,7 @@ for _shape in [(3, 3, 3), (2, 5, 2, 2)]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _got = log_likelihood(_joint, _x)
+        assert isinstance(_got, float), f"table {_shape}, x={_x}: expected a Python float, got {type(_got).__name__}"
         if not np.isclose(float(_got), math.log(_joint[_x]), atol=1e-6, rtol=1e-5):
             check_close(f"table {_shape}, x={_x}", _got, math.log(_joint[_x]), atol=1e-6, rtol=1e-5,
                         hint="Hint: the natural log of the table entry at x.")
@@ -1362,12 +1430,13 @@ print(f"{'random tables':40s} all log-likelihoods match")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_pseudo_log_likelihood", "grade": true, "points": 3}
-"""pseudo_log_likelihood: a 2x2 example; equals log p(x) for independent variables; random dependent tables."""
+"""pseudo_log_likelihood: a Python float; a 2x2 example; equals log p(x) for independent variables; random tables."""
 _j = np.array([[0.1, 0.2], [0.3, 0.4]])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got = pseudo_log_likelihood(_j, (1, 0))
-# p(x1=1 | x2=0) = 0.3 / (0.1 + 0.3), p(x2=0 | x1=1) = 0.3 / (0.3 + 0.4)
+assert isinstance(_got, float), (f"expected a Python float, got {type(_got).__name__} of shape {np.shape(_got)}. "
+                                 f"Hint: float(...) converts a numpy or torch scalar.")
 check_close("2x2 table, x=(1,0)", _got, math.log(0.75) + math.log(0.3 / 0.7), atol=1e-6, rtol=1e-5,
             hint="Hint: each factor normalises over the values of one variable, the others held fixed.")
 _ind = np.einsum("a,b->ab", [0.2, 0.8], [0.6, 0.4])
@@ -1394,7 +1463,8 @@ for _shape in [(3, 3, 3), (2, 4, 3), (2, 2, 2, 2)]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _got = pseudo_log_likelihood(_joint, _x)
-        assert np.ndim(_got) == 0, f"expected a scalar, got shape {np.shape(_got)}"
+        assert isinstance(_got, float), (f"table {_shape}, x={_x}: expected a Python float, got "
+                                         f"{type(_got).__name__} of shape {np.shape(_got)}")
         if not np.isclose(float(_got), _ref_pll(_joint, _x), atol=1e-6, rtol=1e-5):
             check_close(f"table {_shape}, x={_x}", _got, _ref_pll(_joint, _x), atol=1e-6, rtol=1e-5,
                         hint="Hint: condition x_t on all the other variables, before and after it.")
