@@ -9,6 +9,8 @@ JOBS   ?=
 ZIP    ?=
 FORCE  ?=
 KERNEL := fm-course
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force)
 
@@ -48,10 +50,10 @@ grade: $(STAMP) ## autograde autograder/submitted/ (or ZIP=lms.zip): feedback, g
 	$(BIN)/python -m coursekit grade $(GRADE_ARGS)
 
 formgrade: $(STAMP) ## open nbgrader's formgrader on the course to grade the written answers
-	cd autograder && ../$(BIN)/python -m coursekit sources >/dev/null && ../$(BIN)/jupyter lab --ServerApp.default_url=/formgrader
+	cd autograder && ../$(BIN)/python -m coursekit sources >/dev/null && ../$(BIN)/jupyter lab $(ROOT_OK) --ServerApp.default_url=/formgrader
 
 lab: $(STAMP) ## open JupyterLab on notebooks/ (nbgrader's Validate button included)
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd notebooks && ../$(BIN)/jupyter lab $(ROOT_OK)
 
 bench: $(STAMP) ## time each notebook (solution run, one grading) and a class of 20, serial vs parallel vs nbgrader
 	$(BIN)/python -m coursekit bench

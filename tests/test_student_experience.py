@@ -1,10 +1,15 @@
 """What a student meets: notebooks find data/ wherever they are opened, and Validate works."""
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -36,14 +41,39 @@ def test_notebooks_find_data_in_the_repo_and_in_the_unzipped_student_release(tmp
     assert find_data_from(unzipped / "notebooks") == str((unzipped / "data").resolve())
 
 
-def test_nbgrader_validate_extension_is_enabled_for_jupyterlab():
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_make_lab_serves_the_validate_button_on_the_student_release():
+    """What `make lab` starts (JupyterLab in notebooks/) answers the Validate button's request."""
+    port, token = _free_port(), "course-test-token"
     bin_dir = Path(sys.executable).parent
-    servers = subprocess.run([bin_dir / "jupyter", "server", "extension", "list"], capture_output=True, text=True)
-    assert "nbgrader.server_extensions.validate_assignment" in servers.stdout + servers.stderr
-    assert "validate_assignment \x1b[32menabled" in servers.stdout + servers.stderr or \
-        "validate_assignment enabled" in servers.stdout + servers.stderr
-    labs = subprocess.run([bin_dir / "jupyter", "labextension", "list"], capture_output=True, text=True)
-    assert "@jupyter/nbgrader" in labs.stdout + labs.stderr and "enabled" in labs.stdout + labs.stderr
+    server = subprocess.Popen(
+        [str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],  # as `make lab` does
+        cwd=STUDENT_RELEASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    headers = {"Authorization": f"token {token}"}
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):  # up to a minute for the server to start
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assignment = assignments()[-1]
+        request = urllib.request.Request(f"{base}/assignments/validate", method="POST", headers=headers,
+                                         data=urllib.parse.urlencode({"path": f"{assignment}.ipynb"}).encode())
+        reply = json.loads(urllib.request.urlopen(request, timeout=120).read())
+    finally:
+        server.terminate()
+        server.wait(20)
+    assert reply.get("success"), f"Validate failed to run: {reply}"
+    assert "failed" in reply.get("value", {}), f"Validate should list the stubs' failing tests, got {reply}"
 
 
 @pytest.mark.parametrize("assignment", assignments()[-1:])

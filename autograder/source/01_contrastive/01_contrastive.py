@@ -27,7 +27,7 @@
 #
 # **How this notebook is graded.** Replace each `raise NotImplementedError()` with your code, and write
 # your written answers in the cells that say "YOUR ANSWER HERE". Each graded function has a test cell right below it;
-# the visible asserts help you, and hidden tests of the same kind decide the grade. Every loss is in
+# the visible asserts help you, and further checks of the same kind, not shown here, decide the grade. Every loss is in
 # **nats** (natural logarithm). Every function must accept `float32` and `float64` tensors and return
 # results with the input's dtype and device. Total: 30 points. The whole notebook, grading included,
 # runs in under 30 s on a laptop CPU.
