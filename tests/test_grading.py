@@ -179,6 +179,8 @@ def test_written_answers_are_pending_until_graded_in_the_gradebook(example_class
         assert after.points == pytest.approx(complete.points + 1.0)
         rows = {row["student"]: row for row in csv.DictReader(open(course.reports_dir / "grades.csv"))}
         assert f"{assignment}/{grade_id}" not in rows["complete"]["pending_manual"]
+        page = course.feedback_dir / "complete" / assignment / f"{assignment}.html"
+        assert "graded by hand" in _visible_text(page.read_text()), "the feedback must show the new manual grade"
     finally:
         with Gradebook(db_url) as gradebook:
             gradebook.find_grade(grade_id, assignment, assignment, "complete").manual_score = None

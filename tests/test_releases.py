@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbgrader.utils import is_solution
 
-from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments, source_script
+from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments
 from coursekit.releases import build_student_zip, solution_notebook, student_notebook
 
 from conftest import region_only_lines

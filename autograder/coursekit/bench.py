@@ -17,7 +17,6 @@ from nbclient import NotebookClient
 
 from .example_class import fill, _solution_sources
 from .grading import Course, grade_class
-from .nbgrader_config import course_config
 from .paths import BUILD_DIR, DATA_DIR, KERNEL_NAME, assignments
 from .releases import student_notebook
 from .sources import notebook_from_script, source_script, write_notebook

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .paths import BUILD_DIR, COURSE_ROOT, SOURCE_DIR, assignments
+from .paths import BUILD_DIR, COURSE_ROOT, assignments
 
 
 def cmd_release(args) -> int:

@@ -13,7 +13,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
-from .grading import NO_ANSWER
+from .grading import NO_ANSWER, feedback_path
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -92,7 +92,7 @@ def write_feedback(course, results) -> list[Path]:
     for result in results:
         if result.status == "failed" and result.assignment not in course.assignments():
             continue  # an unknown folder: reported in the summary, no feedback page
-        out = course.feedback_dir / result.student / result.assignment / f"{result.assignment}.html"
+        out = feedback_path(course, result)
         body, _ = exporter.from_notebook_node(feedback_notebook(course, result))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(body, encoding="utf-8")

@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 
 import nbformat
 
-from .paths import DATA_DIR, REPO_ROOT, SOURCE_DIR, assignments
+from .paths import DATA_DIR, SOURCE_DIR, assignments
 
 GRADER_VERSION = "1"
 NO_ANSWER = "no answer given"  # bump when a change to grading must invalidate earlier results
@@ -334,6 +334,12 @@ def _worker_main(conn) -> None:
     """A worker process: import nbgrader once, then execute jobs until told to stop."""
     os.setpgrp()  # its kernels join this process group, so a stuck job can be killed whole
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
+    # the kernels inherit this environment
+    os.environ.setdefault("COURSE_DATA_DIR", str(DATA_DIR))
+    os.environ["OMP_NUM_THREADS"] = "1"  # same numbers serial or parallel, no oversubscription
+    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["PYTHONWARNINGS"] = "ignore"  # a library warning in a test cell would cost points
+    os.environ["MPLBACKEND"] = "Agg"
 
     while True:
         job = conn.recv()
@@ -474,13 +480,15 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
     shutil.copy(course.gradebook, snapshot)  # workers read locked cells from copies of this
 
     todo: list[Job] = []
-    reused = 0
+    fingerprints: dict[tuple[str, str], str] = {}
+    reused: set[tuple[str, str]] = set()
     for student, assignment in pairs:
         fingerprint = submission_fingerprint(course, student, assignment, digests[assignment])
+        fingerprints[(student, assignment)] = fingerprint
         previous = course.load_result(student, assignment)
         if not force and previous is not None and previous.fingerprint == fingerprint:
             results.append(previous)
-            reused += 1
+            reused.add((student, assignment))
             continue
         reason = precheck(course, student, assignment)
         if reason:
@@ -493,10 +501,8 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
                         str(course.state_dir / "work" / f"{student}__{assignment}"),
                         wall_limit_s=wall_limit(cell_timeout_s), cell_timeout_s=cell_timeout_s))
 
-    fingerprints = {(s, a): submission_fingerprint(course, s, a, digests[a]) for s, a in pairs}
     by_key = {(job.student, job.assignment): job for job in todo}
-    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo,
-               bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")
+    fresh = {(r.student, r.assignment) for r in results} - reused  # their feedback must be (re)written
 
     def finish(result: SubmissionResult) -> None:
         job = by_key[(result.student, result.assignment)]
@@ -507,50 +513,51 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
                 result.status, result.reason, result.tests = "failed", f"could not save grades: {merge_error}", []
         course.save_result(result)
         results.append(result)
+        fresh.add((result.student, result.assignment))
         shutil.rmtree(job.work_dir, ignore_errors=True)
         bar.set_postfix_str(f"last: {result.student}/{result.assignment} {result.status}")
         bar.update(1)
 
     if todo:
-        os.environ.setdefault("COURSE_DATA_DIR", str(DATA_DIR))
-        os.environ["OMP_NUM_THREADS"] = "1"  # same numbers serial or parallel, no oversubscription
-        os.environ["MKL_NUM_THREADS"] = "1"
-        os.environ["PYTHONWARNINGS"] = "ignore"  # a library warning in a test cell would cost points
-        os.environ["MPLBACKEND"] = "Agg"
-        pool = WorkerPool(min(jobs, len(todo)))
+        pool = WorkerPool(min(jobs, len(todo)))  # before tqdm starts its monitor thread: workers are forked
+        bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress,
+                   bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")
         try:
             pool.run(todo, finish)
         finally:
             pool.close()
-    bar.close()
+            bar.close()
 
     # manual grades entered in the formgrader since the last run
     for result in results:
-        if result.status == "graded":
-            refresh_manual_scores(course, result)
+        if result.status == "graded" and refresh_manual_scores(course, result):
+            course.save_result(result)
+            fresh.add((result.student, result.assignment))
     results.sort(key=lambda r: (r.student, r.assignment))
-    write_feedback(course, results)
+    stale = [r for r in results if (r.student, r.assignment) in fresh or not feedback_path(course, r).exists()]
+    write_feedback(course, stale)
     write_reports(course, results)
-    return GradeRun(results, len(todo), reused, round(time.monotonic() - started, 1))
+    return GradeRun(results, len(todo), len(reused), round(time.monotonic() - started, 1))
 
 
-def refresh_manual_scores(course: Course, result: SubmissionResult) -> None:
-    """Take the gradebook's view of each cell: autograder scores plus any manual grades."""
+def refresh_manual_scores(course: Course, result: SubmissionResult) -> bool:
+    """Take the gradebook's view of each cell (autograder scores plus manual grades); True if it changed."""
     try:
         scores = scores_from_gradebook(course, result.student, result.assignment)
     except Exception:  # not in the gradebook (e.g. an older result): keep what we have
-        return
+        return False
+    changed = False
     for test in result.tests:
         if test.grade_id in scores:
             score, pending = scores[test.grade_id]
-            test.points = None if pending else float(score)
+            points = None if pending else float(score)
+            changed = changed or points != test.points
+            test.points = points
+    return changed
 
 
-def submitted_root_from_zip(course: Course, zip_path: Path) -> Path:
-    """Collect an LMS zip into a scratch submitted/ folder with nbgrader's zip_collect."""
-    from .lms import collect_zip
-
-    return collect_zip(course, zip_path)
+def feedback_path(course: Course, result: SubmissionResult) -> Path:
+    return course.feedback_dir / result.student / result.assignment / f"{result.assignment}.html"
 
 
-__all__ = ["Course", "grade_class", "GradeRun", "SubmissionResult", "TestOutcome", "REPO_ROOT"]
+__all__ = ["Course", "grade_class", "GradeRun", "SubmissionResult", "TestOutcome"]
