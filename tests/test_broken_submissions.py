@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbgrader.utils import is_grade, is_solution
 
-from coursekit.example_class import _solution_sources, expected_autograde_points, fill
+from coursekit.example_class import solution_sources, expected_autograde_points, fill
 from coursekit.grading import Course, grade_class
 from coursekit.paths import assignments
 from coursekit.releases import student_notebook
@@ -34,7 +34,7 @@ def _with_cell(nb, source: str, index: int = 1):
 def build_cases(submitted):
     """student -> (how the notebook is broken, expected status, expected auto points or reason words)."""
     release = student_notebook(ASSIGNMENT)
-    solutions = _solution_sources(ASSIGNMENT)
+    solutions = solution_sources(ASSIGNMENT)
     full = expected_autograde_points(ASSIGNMENT, "complete")
 
     def complete():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.example_class import _solution_sources, fill
+from coursekit.example_class import solution_sources, fill
 from coursekit.paths import BUILD_DIR, DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments
 from coursekit.releases import build_student_zip, student_notebook
 from coursekit.sources import write_notebook
@@ -87,7 +87,7 @@ def test_validate_fails_the_stubs_and_passes_the_solution(assignment):
         stub_path = Path(folder) / "stub" / f"{assignment}.ipynb"
         solved_path = Path(folder) / "solved" / f"{assignment}.ipynb"
         write_notebook(release, stub_path)
-        solutions = _solution_sources(assignment)
+        solutions = solution_sources(assignment)
         write_notebook(fill(release, solutions, set(solutions)), solved_path)
         stub = Validator().validate(str(stub_path))
         solved = Validator().validate(str(solved_path))

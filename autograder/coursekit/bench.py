@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from .example_class import fill, _solution_sources
+from .example_class import fill, solution_sources
 from .grading import Course, grade_class
 from .paths import BUILD_DIR, DATA_DIR, KERNEL_NAME, assignments
 from .releases import student_notebook
@@ -33,7 +33,8 @@ def time_solution(assignment: str, workdir: Path) -> float:
 
 def make_class(assignment: str, size: int, submitted: Path) -> None:
     """`size` students, each handing in the complete solution of `assignment`."""
-    nb = fill(student_notebook(assignment), _solution_sources(assignment), set(_solution_sources(assignment)))
+    solutions = solution_sources(assignment)
+    nb = fill(student_notebook(assignment), solutions, set(solutions))
     shutil.rmtree(submitted, ignore_errors=True)
     for index in range(size):
         write_notebook(nb, submitted / f"student{index:02d}" / assignment / f"{assignment}.ipynb")

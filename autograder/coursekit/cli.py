@@ -7,14 +7,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from .paths import BUILD_DIR, COURSE_ROOT, assignments
+from .paths import BUILD_DIR, COURSE_ROOT, STUDENT_RELEASE_DIR, assignments
 
 
 def cmd_release(args) -> int:
     from .releases import build_student_release, build_student_zip
 
     paths = build_student_release(args.assignments or assignments())
-    zip_path = build_student_zip(sorted(Path("notebooks").glob("*.ipynb")) if not args.assignments else paths)
+    # the zip holds the whole release, also when only some notebooks were regenerated
+    zip_path = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")))
     print(f"student release: {', '.join(str(p) for p in paths)}; zip for the LMS: {zip_path}")
     return 0
 

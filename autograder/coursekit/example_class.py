@@ -19,18 +19,17 @@ from nbformat import NotebookNode
 from nbgrader.utils import is_grade, is_solution
 
 from .mutants import load_answers
-from .releases import SOLUTION_DELIMITERS, student_notebook
+from .releases import student_notebook, without_solution_delimiters
 from .sources import notebook_from_script, source_script, write_notebook
 
 STUDENTS = ("blank", "broken", "complete", "partial")
 
 
-def _solution_sources(assignment: str) -> dict[str, str]:
+def solution_sources(assignment: str) -> dict[str, str]:
     """grade_id -> the solution cell's source without the delimiters."""
     nb = notebook_from_script(source_script(assignment))
-    return {c.metadata["nbgrader"]["grade_id"]: "\n".join(
-        line for line in c.source.split("\n") if line.strip() not in SOLUTION_DELIMITERS)
-        for c in nb.cells if is_solution(c)}
+    return {c.metadata["nbgrader"]["grade_id"]: without_solution_delimiters(c.source)
+            for c in nb.cells if is_solution(c)}
 
 
 def graded_functions(assignment: str) -> list[str]:
@@ -60,7 +59,7 @@ def build_example_class(assignments: list[str], submitted: Path) -> Path:
     shutil.rmtree(submitted, ignore_errors=True)
     for index, assignment in enumerate(assignments):
         release = student_notebook(assignment)
-        solutions = _solution_sources(assignment)
+        solutions = solution_sources(assignment)
         versions = {
             "complete": fill(release, solutions, set(solutions)),
             "blank": release,

@@ -36,8 +36,8 @@ import nbformat
 
 from .paths import DATA_DIR, SOURCE_DIR, assignments
 
-GRADER_VERSION = "1"
-NO_ANSWER = "no answer given"  # bump when a change to grading must invalidate earlier results
+GRADER_VERSION = "1"  # bump when a change to grading must invalidate earlier results
+NO_ANSWER = "no answer given"  # the message of a written answer left as released
 
 
 # ---------------------------------------------------------------------------- data types

@@ -44,13 +44,17 @@ def student_notebook(assignment: str) -> NotebookNode:
     return nb
 
 
+def without_solution_delimiters(source: str) -> str:
+    """A solution cell's source without its BEGIN/END SOLUTION lines."""
+    return "\n".join(line for line in source.split("\n") if line.strip() not in SOLUTION_DELIMITERS)
+
+
 def solution_notebook(assignment: str) -> NotebookNode:
     """The source with hidden tests and solution delimiters removed: publishable after the deadline."""
     nb = notebook_from_script(source_script(assignment))
     nb, _ = ClearHiddenTests().preprocess(nb, {})
     for cell in nb.cells:
-        lines = cell.source.split("\n")
-        cell.source = "\n".join(line for line in lines if line.strip() not in SOLUTION_DELIMITERS)
+        cell.source = without_solution_delimiters(cell.source)
     return nb
 
 
