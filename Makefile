@@ -8,18 +8,19 @@ STAMP  := $(VENV)/.installed
 JOBS   ?=
 ZIP    ?=
 FORCE  ?=
+UNSAFE ?=
 KERNEL := fm-course
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force)
+GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all)"
+	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all), UNSAFE=1 (grade without the sandbox)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from coursekit.example_class import build_example_class
-from coursekit.grading import Course, GradeRun, grade_class
+from coursekit.grading import GradeRun, grade_class
+from coursekit.model import Course
 from coursekit.paths import assignments
 
 GRADING_CELL_TIMEOUT_S = 20  # generous for the slowest solution cell, short for the hung-cell cases

@@ -9,7 +9,8 @@ import pytest
 from nbgrader.utils import is_grade, is_solution
 
 from coursekit.example_class import solution_sources, expected_autograde_points, fill
-from coursekit.grading import Course, grade_class
+from coursekit.grading import grade_class
+from coursekit.model import Course
 from coursekit.paths import assignments
 from coursekit.releases import student_notebook
 from coursekit.sources import write_notebook

@@ -6,7 +6,7 @@ import json
 import nbformat
 
 from coursekit.feedback import clean_for_student, strip_hidden
-from coursekit.grading import repair_duplicates
+from coursekit.execution import repair_duplicates
 
 
 def test_strip_hidden_removes_regions_and_markers_only():
@@ -14,32 +14,59 @@ def test_strip_hidden_removes_regions_and_markers_only():
     assert strip_hidden(source) == 'assert f(1) == 1, "visible"\nprint("after")'
 
 
-def test_graded_cell_errors_keep_the_message_but_lose_the_traceback():
-    cell = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nassert _ref(x) == 3, 'expected 3, got 2'\n### END HIDDEN TESTS")
+def _test_cell(source, outputs):
+    cell = nbformat.v4.new_code_cell(source)
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "solution": False, "locked": True}
-    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 3, got 2",
-                                           traceback=["Traceback", "----> 2 assert _ref(x) == 3"])]
+    cell.outputs = outputs
+    return cell
+
+
+def test_hidden_test_cells_show_no_kernel_output_at_all():
+    """Whatever the kernel printed in a test with hidden parts (a hook could print the hidden code) is dropped."""
+    leaked = "assert _ref(x) == 3, 'expected 3, got 2'"
+    cell = _test_cell("### BEGIN HIDDEN TESTS\n" + leaked + "\n### END HIDDEN TESTS",
+                      [nbformat.v4.new_output("stream", name="stdout", text=leaked + "\n"),
+                       nbformat.v4.new_output("error", ename="AssertionError", evalue=leaked, traceback=[leaked])])
+    nb = clean_for_student(nbformat.v4.new_notebook(cells=[cell]))
+    assert nb.cells[0].source == ""
+    assert "_ref" not in json.dumps(nb.cells[0].outputs), nb.cells[0].outputs
+
+
+def test_visible_test_errors_keep_the_message_but_lose_the_traceback():
+    cell = _test_cell("assert f(2) == 3, 'expected 3, got 2'",
+                      [nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 3, got 2",
+                                              traceback=["Traceback", "----> 1 assert f(2) == 3"])])
     own = nbformat.v4.new_code_cell("1/0")
     own.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
                                           traceback=["----> 1 1/0"])]
     nb = clean_for_student(nbformat.v4.new_notebook(cells=[cell, own]))
-    assert nb.cells[0].source == ""
     assert nb.cells[0].outputs[0].traceback == ["AssertionError: expected 3, got 2"]
     assert nb.cells[1].outputs[0].traceback == ["----> 1 1/0"], "the student's own tracebacks stay"
 
 
-def test_repair_duplicates_keeps_the_first_graded_cell_and_renames_ids(tmp_path):
+def test_outputs_are_capped_and_lines_of_hidden_code_are_removed_everywhere():
+    secret_line = "check_close('secret reference', f(_hidden_input), 42.0)"
+    own = nbformat.v4.new_code_cell("print(stolen)")
+    own.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 5_000_000 + "\n" + secret_line + "\n")]
+    nb = clean_for_student(nbformat.v4.new_notebook(cells=[own]), {secret_line})
+    text = nb.cells[0].outputs[0].text
+    assert len(text) < 20_000, "a 5 MB print must not make a 5 MB feedback page"
+    assert secret_line not in text
+    own.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n" + secret_line + "\n")]
+    nb = clean_for_student(nbformat.v4.new_notebook(cells=[own]), {secret_line})
+    assert nb.cells[0].outputs[0].text.startswith("ok\n") and secret_line not in nb.cells[0].outputs[0].text
+
+
+def test_repair_duplicates_keeps_the_first_graded_cell_and_renames_ids():
     nb = nbformat.v4.new_notebook()
     for _ in range(2):
         cell = nbformat.v4.new_code_cell("assert True")
         cell["id"] = "test_a"
         cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_a", "points": 1}
         nb.cells.append(cell)
-    path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps(nb))
-    note = repair_duplicates(path)
-    repaired = json.loads(path.read_text())
+    repaired = json.loads(json.dumps(nb))
+    note = repair_duplicates(repaired)
     assert "test_a" in note
     assert "nbgrader" in repaired["cells"][0]["metadata"] and "nbgrader" not in repaired["cells"][1]["metadata"]
     assert repaired["cells"][0]["id"] != repaired["cells"][1]["id"]
-    assert repair_duplicates(path) == "", "a clean notebook is left alone"
+    assert repair_duplicates(repaired) == "", "a clean notebook is left alone"

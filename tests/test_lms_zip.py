@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import zipfile
 
-from coursekit.grading import Course
+from coursekit.model import Course
 from coursekit.lms import collect_zip
 from coursekit.paths import assignments
 

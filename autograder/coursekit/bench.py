@@ -16,7 +16,8 @@ from pathlib import Path
 from nbclient import NotebookClient
 
 from .example_class import fill, solution_sources
-from .grading import Course, grade_class
+from .grading import grade_class
+from .model import Course
 from .paths import BUILD_DIR, DATA_DIR, KERNEL_NAME, assignments
 from .releases import student_notebook
 from .sources import notebook_from_script, source_script, write_notebook
@@ -58,7 +59,7 @@ def time_plain_nbgrader(root: Path, assignment: str, size: int) -> float:
     shutil.rmtree(root, ignore_errors=True)
     course = Course(root)
     make_class(assignment, size, course.submitted_dir)
-    from .grading import sync_assignments
+    from .gradebook import sync_assignments
 
     sync_assignments(course)
     config_file = root / "nbgrader_config.py"

@@ -41,7 +41,8 @@ def _grade_and_print(course, args) -> int:
     from .reports import summary_lines
 
     try:
-        run = grade_class(course, jobs=args.jobs, force=args.force, cell_timeout_s=args.cell_timeout)
+        run = grade_class(course, jobs=args.jobs, force=args.force, cell_timeout_s=args.cell_timeout,
+                          unsafe=args.unsafe)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -50,7 +51,7 @@ def _grade_and_print(course, args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .grading import Course
+    from .model import Course
 
     course = Course(Path(args.course))
     if args.zip:
@@ -71,7 +72,7 @@ def cmd_grade(args) -> int:
 
 def cmd_demo(args) -> int:
     from .example_class import build_example_class
-    from .grading import Course
+    from .model import Course
 
     root = BUILD_DIR / "demo"
     shutil.rmtree(root, ignore_errors=True)
@@ -117,6 +118,9 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 60)")
         p.add_argument("--course", default=str(COURSE_ROOT), help="nbgrader course folder (default autograder/)")
         p.add_argument("--zip", default=None, help="an LMS zip of submissions, collected with nbgrader zip_collect")
+        p.add_argument("--unsafe", action="store_true", default=bool(os.environ.get("UNSAFE")),
+                       help="grade without the sandbox (student code runs with your rights; the report says so)")
+    add("sandbox", cmd_sandbox, "check that the grading sandbox (bubblewrap) works on this machine")
     bench = add("bench", cmd_bench, "time the solutions, one grading, and a class of 20 (serial, parallel, nbgrader)")
     bench.add_argument("--class-size", type=int, default=20)
     bench.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -126,3 +130,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     return args.func(args)
+
+
+def cmd_sandbox(args) -> int:
+    from .sandbox import probe
+
+    result = probe()
+    print(("sandbox available: " if result.available else "sandbox NOT available: ") + result.detail)
+    return 0 if result.available else 1

@@ -1,21 +1,33 @@
-"""Per-student HTML feedback: every test's points, pass/fail and message, never hidden-test code.
+"""Per-student HTML feedback: every test's points, pass/fail and message; never hidden-test code or output.
 
-nbgrader's own `generate_feedback` renders the autograded notebook as it is, hidden tests and
-tracebacks included. Here the autograded notebook is cleaned first: hidden-test regions are cut
-from every cell, and the outputs of graded cells keep only the error's name and message.
+nbgrader's own `generate_feedback` renders the autograded notebook as it is, hidden tests, their
+output and tracebacks included. Here the autograded notebook is cleaned first:
+
+- hidden-test regions are cut from every cell's source;
+- a test cell with hidden parts shows no kernel output at all (student code runs in that kernel
+  and could print the hidden code); its result and the instructor's docstring are in the table;
+- other cells keep their outputs, capped in size, with any line that repeats hidden-test code
+  removed, and a visible test's traceback reduced to its last line;
+- every string from a submission is escaped, and the page is rendered with nbconvert's HTML
+  sanitiser on (a student's markdown or output cannot put live HTML in the page).
 """
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
-from .grading import NO_ANSWER, feedback_path
+from .execution import HIDDEN_BEGIN, HIDDEN_END
+from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, NO_ANSWER, feedback_path
 
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MAX_OUTPUT_CHARS = 10_000  # of one text output
+MAX_IMAGE_BYTES = 500_000  # of one base64 image
+MAX_OUTPUTS_PER_CELL = 50
+REDACTED = "[line removed from the feedback: it repeats hidden-test code]"
 
 
 def strip_hidden(source: str) -> str:
@@ -31,24 +43,107 @@ def strip_hidden(source: str) -> str:
     return "\n".join(kept)
 
 
-def clean_for_student(nb: NotebookNode) -> NotebookNode:
-    """The autograded notebook without hidden code: sources cut, graded cells' tracebacks shortened."""
+def hidden_lines(source_nb: NotebookNode, min_length: int = 20) -> set[str]:
+    """Distinctive lines that the source has only inside hidden-test regions."""
+    inside, outside = set(), set()
+    for cell in source_nb.cells:
+        hidden = False
+        for line in cell.source.split("\n"):
+            if HIDDEN_BEGIN in line:
+                hidden = True
+            elif HIDDEN_END in line:
+                hidden = False
+            else:
+                (inside if hidden else outside).add(line.strip())
+    return {line for line in inside - outside if len(line) >= min_length}
+
+
+def _redact(text: str, secret: set[str]) -> str:
+    lines = text.split("\n")
+    return "\n".join(REDACTED if line.strip() in secret else line for line in lines)
+
+
+def _cap(text: str) -> str:
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    return text[:MAX_OUTPUT_CHARS] + f"\n[... {len(text) - MAX_OUTPUT_CHARS:,} more characters not shown]"
+
+
+def _clean_output(output: NotebookNode, secret: set[str]) -> NotebookNode | None:
+    if output.output_type == "stream":
+        output.text = _cap(_redact(output.text, secret))
+    elif output.output_type == "error":
+        output.ename = _cap(_redact(str(output.get("ename", "")), secret))[:200]
+        output.evalue = _cap(_redact(str(output.get("evalue", "")), secret))
+        output.traceback = [_cap(_redact(line, secret)) for line in output.get("traceback", [])[:100]]
+    elif output.output_type in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        for mime in list(data):
+            value = data[mime]
+            if mime.startswith("image/") and mime != "image/svg+xml":
+                if len(value) > MAX_IMAGE_BYTES:
+                    del data[mime]
+            elif isinstance(value, str):
+                data[mime] = _cap(_redact(value, secret))
+            elif isinstance(value, list):
+                data[mime] = _cap(_redact("".join(value), secret))
+            else:
+                del data[mime]  # JSON payloads for widgets and the like: not rendered in feedback
+        if not data:
+            return nbformat.v4.new_output("stream", name="stdout", text="[output too large for the feedback]\n")
+    return output
+
+
+def clean_for_student(nb: NotebookNode, secret: set[str] = frozenset()) -> NotebookNode:
+    """The autograded notebook without hidden code or hidden-test output (see the module docstring)."""
     for cell in nb.cells:
+        graded_test = bool(cell.metadata.get("nbgrader", {}).get("grade")) and not cell.metadata.get(
+            "nbgrader", {}).get("solution")
+        had_hidden = HIDDEN_BEGIN in cell.source
         cell.source = strip_hidden(cell.source)
-        graded = cell.metadata.get("nbgrader", {}).get("grade", False)
-        if cell.cell_type == "code" and graded:
-            for output in cell.outputs:
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        if cell.cell_type != "code":
+            continue
+        if graded_test and had_hidden:
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text="[this test has hidden parts: its output is not shown; "
+                                              "its result is in the table at the top]\n")]
+            continue
+        outputs = [_clean_output(o, secret) for o in cell.outputs[:MAX_OUTPUTS_PER_CELL]]
+        for output in outputs:
+            if graded_test and output is not None and output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]  # the test's code stays out of view
+        if len(cell.outputs) > MAX_OUTPUTS_PER_CELL:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text="[more outputs not shown]\n"))
+        cell.outputs = [o for o in outputs if o is not None]
     return nb
 
 
-def _summary_markdown(result, title: str) -> str:
-    lines = [f"# Feedback: {title}", "",
-             f"**Student:** `{result.student}`  **Status:** {describe_status(result)}", ""]
-    if result.status == "graded" and result.reason:
-        lines += [f"**Note:** {html.escape(result.reason)}", ""]
-    if result.tests:
+def _text(value) -> str:
+    """Escape a submission's string for the summary (markdown table and HTML)."""
+    escaped = html.escape(str(value), quote=False)
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", escaped).replace("\n", " ")
+
+
+def describe_status(result) -> str:
+    if result.status == GRADED:
+        return "graded" + (" (written answers pending)" if result.pending_manual else "")
+    if result.status == MISSING:
+        return "not submitted"
+    if result.status == NEEDS_REVIEW:
+        return "needs review by the teaching staff"
+    return f"could not be graded: {result.reason}"
+
+
+def _summary_markdown(result) -> str:
+    lines = [f"# Feedback: {_text(result.assignment)}", "",
+             f"**Student:** {_text(result.student)}  **Status:** {_text(describe_status(result))}", ""]
+    if result.status == NEEDS_REVIEW:
+        lines += ["The grader's own checks did not come out as expected while your notebook ran, so no "
+                  "points are given until a member of the teaching staff has looked at it.", ""]
+        return "\n".join(lines)
+    if result.status == GRADED and result.reason:
+        lines += [f"**Note:** {_text(result.reason)}", ""]
+    if result.tests and result.status == GRADED:
         total = sum(t.max_points for t in result.tests)
         lines += [f"**Points:** {result.points:g} / {total:g}"
                   + (f" ({len(result.pending_manual)} written answer(s) not graded yet)" if result.pending_manual else ""),
@@ -61,36 +156,28 @@ def _summary_markdown(result, title: str) -> str:
                 if test.manual:
                     verdict = "not answered" if test.message == NO_ANSWER else "graded by hand"
                 shown = f"{test.points:g}"
-            message = html.escape(test.message).replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| `{test.grade_id}` | {shown} / {test.max_points:g} | {verdict} | {message} |")
+            lines.append(f"| {_text(test.grade_id)} | {shown} / {test.max_points:g} | {verdict} | {_text(test.message)} |")
     return "\n".join(lines)
-
-
-def describe_status(result) -> str:
-    if result.status == "graded":
-        return "graded" + (" (written answers pending)" if result.pending_manual else "")
-    if result.status == "missing":
-        return "not submitted"
-    return f"could not be graded: {result.reason}"
 
 
 def feedback_notebook(course, result) -> NotebookNode:
     """The notebook that is rendered as one student's feedback for one assignment."""
-    title = result.assignment
-    graded_nb = course.autograded_dir / result.student / result.assignment / f"{result.assignment}.ipynb"
+    graded_nb = course.executed_notebook(result.student, result.assignment)
     nb = nbformat.v4.new_notebook()
-    if result.status == "graded" and graded_nb.exists():
-        nb = clean_for_student(nbformat.read(graded_nb, as_version=4))
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result, title)))
+    if result.status == GRADED and graded_nb.exists():
+        source = course.source_notebook(result.assignment)
+        secret = hidden_lines(nbformat.read(source, as_version=4)) if source.exists() else set()
+        nb = clean_for_student(nbformat.read(graded_nb, as_version=4), secret)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result)))
     return nb
 
 
 def write_feedback(course, results) -> list[Path]:
     """feedback/<student>/<assignment>/<assignment>.html for every result; return the paths."""
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", sanitize_html=True)
     written = []
     for result in results:
-        if result.status == "failed" and result.assignment not in course.assignments():
+        if result.status == FAILED and result.assignment not in course.assignments():
             continue  # an unknown folder: reported in the summary, no feedback page
         out = feedback_path(course, result)
         body, _ = exporter.from_notebook_node(feedback_notebook(course, result))

@@ -1,0 +1,200 @@
+"""Execute one submission: pre-checks, a private nbgrader course, the sandboxed kernel, the scores.
+
+Runs inside a worker process (see `workers`). The submission is copied into a private course
+with its own gradebook copy; known-answer cells are added (see `known_answers`); nbgrader's
+own `autograde` executes it in the grader's sandboxed kernel (see `sandbox`); the outcome of
+every graded cell is read from what the grader received, never from a file a kernel could reach.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+
+from .known_answers import check_known_answers, flag_notebook, insert_known_answers, remove_known_answers
+from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Course, Job, SubmissionResult, TestOutcome
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def precheck(course: Course, student: str, assignment: str) -> str:
+    """Why this submission cannot be executed at all ('' if it can)."""
+    folder = course.submitted_dir / student / assignment
+    expected = folder / f"{assignment}.ipynb"
+    if not expected.is_file() or expected.is_symlink():
+        others = sorted(p.name for p in folder.glob("*.ipynb"))
+        found = f"found {', '.join(others)} instead" if others else "the folder holds no notebook"
+        return f"missing notebook {assignment}.ipynb ({found}); rename it and resubmit"
+    try:
+        with warnings.catch_warnings():  # duplicate cell ids: repaired before grading
+            warnings.simplefilter("ignore")
+            nbformat.reads(expected.read_text(encoding="utf-8"), as_version=4)
+    except Exception as error:  # corrupt JSON, not a notebook, wrong encoding, ...
+        if type(error).__name__ == "NotJSONError" or isinstance(error, (ValueError, UnicodeDecodeError)):
+            why = "it is not valid JSON: the file is damaged or truncated"
+        else:
+            why = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:150] if str(error).strip() else ''}"
+        return f"{assignment}.ipynb is not a readable notebook ({why}); re-download and resubmit it"
+    return ""
+
+
+def docstring(source: str) -> str:
+    """The first line of a test cell's docstring: the instructor's description of what it checks."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    text = ast.get_docstring(tree) or ""
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def has_hidden_tests(source: str) -> bool:
+    return HIDDEN_BEGIN in source
+
+
+def error_line(cell) -> str:
+    """The first line of a cell's error (or stderr), which feedback may show for a visible test."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            value = (output.get("evalue") or "").strip().splitlines()
+            return f"{output.ename}: {value[0] if value else ''}".strip().rstrip(":")[:500]
+        if output.output_type == "stream" and output.name == "stderr":
+            text = output.text.strip().splitlines()
+            return "wrote to stderr (tests must run silently): " + (text[0][:300] if text else "")
+    return ""
+
+
+def read_outcomes(executed: nbformat.NotebookNode, source_path: Path) -> list[TestOutcome]:
+    """Score every grade cell of an executed notebook as nbgrader does.
+
+    A test with hidden parts gets the instructor's docstring as its message, never what the
+    kernel printed: student code runs in that kernel and could print the hidden code.
+    """
+    from nbgrader.utils import determine_grade, is_grade
+
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in executed.cells if is_grade(c)}
+    source = nbformat.read(source_path, as_version=4)
+    outcomes = []
+    for source_cell in (c for c in source.cells if is_grade(c)):
+        grade_id = source_cell.metadata["nbgrader"]["grade_id"]
+        max_points = float(source_cell.metadata["nbgrader"]["points"])
+        cell = by_id.get(grade_id)
+        manual = bool(source_cell.metadata["nbgrader"].get("solution", False))
+        hidden = has_hidden_tests(source_cell.source)
+        if cell is None:
+            outcomes.append(TestOutcome(grade_id, max_points, 0.0, "answer cell missing", manual, hidden=hidden))
+            continue
+        points, _ = determine_grade(cell)
+        if manual:
+            message = NO_ANSWER if points == 0 else ""  # nbgrader: an unchanged answer scores 0
+        elif hidden:
+            passed = points is not None and points >= max_points
+            message = "" if passed else "hidden test failed: " + (docstring(source_cell.source) or grade_id)
+        else:
+            message = error_line(cell)
+        outcomes.append(TestOutcome(grade_id, max_points, points, message, manual, hidden=hidden))
+    return outcomes
+
+
+_KNOWN_FAILURES = (("DeadKernelError", "the kernel died while running the notebook (out of memory, or the "
+                                       "notebook ended its own process): run it top to bottom in a fresh kernel"),
+                   ("Kernel died", "the kernel died while running the notebook (out of memory, or the notebook "
+                                   "ended its own process): run it top to bottom in a fresh kernel"),
+                   ("CellTimeoutError", "a cell did not finish within the time limit"),
+                   ("TimeoutError", "a cell did not finish within the time limit"),
+                   ("Kernel didn't respond", "the kernel did not start"),
+                   ("NoSuchKernel", "the grader's kernel is not installed (run `make env`)"))
+
+
+def summarise_failure(log: str) -> str:
+    """A one-line reason from nbgrader's log; only known phrases, never a line of the log itself
+    (nbgrader logs cell sources, which include hidden tests)."""
+    for needle, reason in _KNOWN_FAILURES:
+        if needle in log:
+            return reason
+    return "nbgrader could not execute the notebook (the TA finds the details in the grader's log)"
+
+
+def repair_duplicates(nb: dict) -> str:
+    """Make a copied submission safe for nbgrader, in place; return a note for the student ('' if untouched).
+
+    A copied cell keeps its grade_id and cell id. nbgrader's DeduplicateIds then leaves an empty
+    `nbgrader` entry that crashes OverwriteCells, so later copies become ordinary cells here.
+    """
+    seen_grade_ids, seen_ids, dropped = set(), set(), []
+    for index, cell in enumerate(nb.get("cells", [])):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in seen_grade_ids:
+            del cell["metadata"]["nbgrader"]
+            dropped.append(grade_id)
+        elif grade_id:
+            seen_grade_ids.add(grade_id)
+        if "id" in cell:
+            while cell["id"] in seen_ids:
+                cell["id"] = f"{cell['id'][:50]}-copy{index}"
+            seen_ids.add(cell["id"])
+    return f"copies of graded cells ignored: {', '.join(sorted(set(dropped)))}" if dropped else ""
+
+
+def _copy_submission(source: Path, target: Path) -> None:
+    """Copy a submission's regular files (symbolic links are not followed, nor copied)."""
+    def ignore(folder, names):
+        return [n for n in names if n == ".ipynb_checkpoints" or (Path(folder) / n).is_symlink()]
+
+    shutil.copytree(source, target, ignore=ignore)
+
+
+def execute_job(job: Job) -> SubmissionResult:
+    """Autograde one submission in a private course (runs inside a worker process)."""
+    from nbgrader.apps.api import NbGraderAPI
+
+    from .nbgrader_config import course_config
+    from .sandbox import KERNEL_NAME as SANDBOX_KERNEL
+
+    started = time.monotonic()
+    work = Path(job.work_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "source" / job.assignment).mkdir(parents=True)
+    shutil.copy(job.source_notebook, work / "source" / job.assignment / f"{job.assignment}.ipynb")
+    shutil.copy(job.gradebook_snapshot, work / "gradebook.db")
+    submitted = work / "submitted" / job.student / job.assignment
+    _copy_submission(Path(job.submission_dir), submitted)
+    notebook = submitted / f"{job.assignment}.ipynb"
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    note = repair_duplicates(nb)
+    instructor = {c.source for c in nbformat.read(job.source_notebook, as_version=4).cells}
+    flags = flag_notebook(nb, instructor)
+    plan = insert_known_answers(nb, seed=secrets.randbits(63))
+    notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+    ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
+    config = course_config(work, ipc_prefix=Path(ipc_dir) / "k")
+    config.Execute.timeout = job.cell_timeout_s
+    if job.sandboxed:
+        config.Execute.kernel_name = SANDBOX_KERNEL
+    try:
+        result = NbGraderAPI(config=config).autograde(job.assignment, job.student, force=True, create=True)
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+    outcome = SubmissionResult(job.student, job.assignment, GRADED, reason=note, flags=flags, sandboxed=job.sandboxed)
+    executed_path = work / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+    if not result["success"] or not executed_path.exists():
+        outcome.status = FAILED
+        outcome.reason = summarise_failure(result.get("log", "") + "\n" + (result.get("error") or ""))
+    else:
+        executed = nbformat.read(executed_path, as_version=4)
+        problems = check_known_answers(executed, plan)
+        nbformat.write(remove_known_answers(executed, plan), executed_path)
+        outcome.tests = read_outcomes(executed, Path(job.source_notebook))
+        if problems:
+            outcome.status = NEEDS_REVIEW
+            outcome.reason = "; ".join(problems)
+    outcome.seconds = round(time.monotonic() - started, 2)
+    return outcome

