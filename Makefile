@@ -16,7 +16,7 @@ ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env
+.PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,9 @@ sources: $(STAMP) ## regenerate the nbgrader source notebooks from autograder/so
 
 grade: $(STAMP) ## autograde autograder/submitted/ (or ZIP=lms.zip): feedback, grades.csv, tests.csv
 	$(BIN)/python -m coursekit grade $(GRADE_ARGS)
+
+sandbox: $(STAMP) ## check that the grading sandbox (bubblewrap) works on this machine
+	$(BIN)/python -m coursekit sandbox
 
 formgrade: $(STAMP) ## open nbgrader's formgrader on the course to grade the written answers
 	cd autograder && ../$(BIN)/python -m coursekit sources >/dev/null && ../$(BIN)/jupyter lab $(ROOT_OK) --ServerApp.default_url=/formgrader

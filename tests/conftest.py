@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ def results_by_key(run: GradeRun) -> dict[tuple[str, str], object]:
 
 @pytest.fixture(scope="session")
 def example_class_parallel(tmp_path_factory):
-    """The bundled example class graded with 2 parallel jobs: (course, run, submitted digest before)."""
+    """The bundled example class graded with 2 parallel jobs, sandboxed: (course, run, submitted digest before)."""
     course = Course(tmp_path_factory.mktemp("parallel") / "course")
     build_example_class(assignments(), course.submitted_dir)
     before = tree_digest(course.submitted_dir)
@@ -36,10 +38,10 @@ def example_class_parallel(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def example_class_serial(tmp_path_factory):
-    """The same class graded with one job."""
+    """The same class graded with one job and without the sandbox (UNSAFE=1)."""
     course = Course(tmp_path_factory.mktemp("serial") / "course")
     build_example_class(assignments(), course.submitted_dir)
-    run = grade_class(course, jobs=1, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
+    run = grade_class(course, jobs=1, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False, unsafe=True)
     return course, run
 
 
@@ -65,3 +67,9 @@ def region_only_lines(assignment: str, begin: str, end: str, min_length: int = 2
                 outside_lines.add(line.strip())
     return [line for line in inside_lines
             if len(line) >= min_length and not line.startswith("#") and line not in outside_lines]
+
+
+def visible_text(page: str) -> str:
+    """What a browser shows of an HTML page (scripts and styles dropped, entities decoded)."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))

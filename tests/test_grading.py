@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import csv
-import html
-import re
 
 import nbformat
 import pytest
@@ -15,7 +13,7 @@ from coursekit.grading import grade_class
 from coursekit.paths import assignments, source_script
 from coursekit.sources import notebook_from_script
 
-from conftest import GRADING_CELL_TIMEOUT_S, region_only_lines, results_by_key, tree_digest
+from conftest import GRADING_CELL_TIMEOUT_S, region_only_lines, results_by_key, tree_digest, visible_text
 
 
 def auto_points(result) -> float:
@@ -66,14 +64,17 @@ def test_broken_student_fails_with_reasons_and_nobody_else_is_affected(example_c
     assert all(results[("complete", a)].status == "graded" for a in assignments())
 
 
-def test_parallel_grades_equal_serial_grades(example_class_parallel, example_class_serial):
-    """JOBS=2 and JOBS=1 give the same status and the same points on every cell of every submission."""
+def test_parallel_sandboxed_grades_equal_serial_unsandboxed_grades(example_class_parallel, example_class_serial):
+    """JOBS=2 in the sandbox and JOBS=1 without it (UNSAFE=1) give the same status and the same points
+    on every cell of every submission: neither the sandbox nor parallelism changes a grade."""
     def table(run):
         return {(r.student, r.assignment): (r.status, [(t.grade_id, t.points) for t in r.tests]) for r in run.results}
 
     parallel, serial = table(example_class_parallel[1]), table(example_class_serial[1])
     differ = {k: (parallel.get(k), serial.get(k)) for k in set(parallel) | set(serial) if parallel.get(k) != serial.get(k)}
-    assert not differ, f"parallel and serial grading disagree: {differ}"
+    assert not differ, f"sandboxed parallel and unsandboxed serial grading disagree: {differ}"
+    assert all(r.sandboxed for r in example_class_parallel[1].results if r.status != "missing")
+    assert not any(r.sandboxed for r in example_class_serial[1].results if r.status != "missing")
 
 
 def test_grading_never_modifies_the_submitted_folder(example_class_parallel):
@@ -107,11 +108,6 @@ def test_tests_csv_has_a_row_per_test_with_the_class_counts(example_class_parall
         assert int(row["full_points"]) + int(row["lost_points"]) + int(row["pending"]) == students, row
 
 
-def _visible_text(page: str) -> str:
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
-
-
 def test_feedback_shows_each_test_result_but_never_hidden_code(example_class_parallel):
     course, run, _ = example_class_parallel
     for result in run.results:
@@ -119,7 +115,7 @@ def test_feedback_shows_each_test_result_but_never_hidden_code(example_class_par
             continue
         page = course.feedback_dir / result.student / result.assignment / f"{result.assignment}.html"
         assert page.exists(), f"no feedback for {result.student}/{result.assignment}"
-        text = _visible_text(page.read_text())
+        text = visible_text(page.read_text())
         assert "HIDDEN TESTS" not in text
         shown = {line.strip() for line in text.split("\n")}
         leaked = [line for line in region_only_lines(result.assignment, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS", 25)
@@ -180,7 +176,7 @@ def test_written_answers_are_pending_until_graded_in_the_gradebook(example_class
         rows = {row["student"]: row for row in csv.DictReader(open(course.reports_dir / "grades.csv"))}
         assert f"{assignment}/{grade_id}" not in rows["complete"]["pending_manual"]
         page = course.feedback_dir / "complete" / assignment / f"{assignment}.html"
-        assert "graded by hand" in _visible_text(page.read_text()), "the feedback must show the new manual grade"
+        assert "graded by hand" in visible_text(page.read_text()), "the feedback must show the new manual grade"
     finally:
         with Gradebook(db_url) as gradebook:
             gradebook.find_grade(grade_id, assignment, assignment, "complete").manual_score = None

@@ -1,5 +1,6 @@
 """Hidden tests discriminate: every wrong answer in tests/answers loses points, every correct
-alternative keeps full marks. One kernel per notebook runs the solution once, then each variant."""
+alternative keeps full marks. One kernel per notebook runs the solution once, then each variant;
+then the same in the grader's sandboxed kernel, which must score every variant the same."""
 from __future__ import annotations
 
 import pytest
@@ -33,3 +34,15 @@ def test_every_alternative_answer_keeps_full_marks(variant_run):
     assert alternatives, f"{assignment}: no alternative answers"
     rejected = [o.describe() for o in alternatives if not o.as_expected]
     assert not rejected, f"{assignment}: correct alternatives that lose points:\n" + "\n".join(rejected)
+
+
+def test_the_sandbox_scores_every_variant_exactly_as_the_plain_kernel(variant_run):
+    """A sandboxed run gives the same score on every test cell for every wrong and alternative answer."""
+    assignment, (problems, outcomes) = variant_run
+    sandboxed_problems, sandboxed = run_variants(assignment, sandboxed=True)
+    assert sandboxed_problems == problems, f"{assignment}: the solution runs differently in the sandbox"
+    plain = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in outcomes}
+    boxed = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in sandboxed}
+    differ = {key: (plain[key], boxed.get(key)) for key in plain if plain[key] != boxed.get(key)}
+    assert not differ, f"{assignment}: the sandbox changes the scores of {len(differ)} variants: {list(differ.items())[:3]}"
+    assert len(boxed) == len(plain) > 0

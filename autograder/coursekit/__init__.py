@@ -5,8 +5,15 @@ Modules, one concern each:
 - ``sources``: jupytext percent sources -> nbgrader source notebooks.
 - ``releases``: student release (``notebooks/``), solution release (``solutions/``), the LMS zip.
 - ``nbgrader_config``: the one nbgrader configuration (CLI, formgrader and in-process API).
-- ``grading``: parallel autograding around nbgrader's single-writer sqlite gradebook.
-- ``feedback``: per-student HTML feedback that never shows hidden-test code.
+- ``model``: the course folder, a submission's result, a graded cell (imports no other grading module).
+- ``sandbox`` and ``sandbox_caps``: the bubblewrap kernel every grading kernel runs in, and its caps.
+- ``known_answers``: the grader's own must-fail / must-pass cells and the kernel-state check.
+- ``source_flags``: what in a student's own code a TA should look at.
+- ``execution``: one submission in a private nbgrader course (runs in a worker).
+- ``workers``: the pool of forked worker processes with a wall-clock watchdog.
+- ``gradebook``: nbgrader's gradebook, written only from the grader's results.
+- ``grading``: a whole class: check, execute in parallel, merge, restore, report.
+- ``feedback``: per-student HTML feedback that never shows hidden-test code or output.
 - ``reports``: grades.csv, the per-test table and the printed summary.
 - ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests.
 - ``bench``: timings for ``make bench``.

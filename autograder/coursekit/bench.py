@@ -32,6 +32,34 @@ def time_solution(assignment: str, workdir: Path) -> float:
     return time.perf_counter() - started
 
 
+def time_kernel(sandboxed: bool, workdir: Path, repeats: int = 5) -> float:
+    """Median seconds to start a kernel, run `import numpy` and shut it down, sandboxed or not."""
+    import os
+    import statistics
+    import tempfile
+
+    import nbformat
+    from traitlets.config import Config
+
+    from .sandbox import ENV_DATA_DIR, KERNEL_NAME as SANDBOX_KERNEL, write_kernelspec
+
+    os.environ["JUPYTER_PATH"] = str(write_kernelspec(workdir / "kernelspec"))
+    os.environ[ENV_DATA_DIR] = str(DATA_DIR)
+    times = []
+    for _ in range(repeats):
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = tempfile.mkdtemp(prefix="fmk-") + "/k"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy")])
+        client = NotebookClient(nb, timeout=60, kernel_name=SANDBOX_KERNEL if sandboxed else KERNEL_NAME,
+                                config=config, resources={"metadata": {"path": str(workdir)}})
+        started = time.perf_counter()
+        client.execute()
+        times.append(time.perf_counter() - started)
+        shutil.rmtree(Path(config.KernelManager.ip).parent, ignore_errors=True)
+    return statistics.median(times)
+
+
 def make_class(assignment: str, size: int, submitted: Path) -> None:
     """`size` students, each handing in the complete solution of `assignment`."""
     solutions = solution_sources(assignment)
@@ -76,6 +104,9 @@ def main(args) -> int:
     workdir = BUILD_DIR / "bench"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
+    plain, boxed = time_kernel(False, workdir), time_kernel(True, workdir)
+    print(f"sandbox cost per notebook (kernel start + `import numpy` + shutdown, median of 5): "
+          f"plain {plain:.2f} s, sandboxed {boxed:.2f} s, cost {boxed - plain:+.2f} s (goal: under 0.3 s)\n")
     print(f"{'notebook':20s} {'execute solution':>18s} {'grade one submission':>22s}")
     for assignment in assignments():
         solution_s = time_solution(assignment, workdir)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-from .known_answers import check_known_answers, flag_notebook, insert_known_answers, remove_known_answers
+from .known_answers import check_known_answers, insert_known_answers, remove_known_answers
 from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Course, Job, SubmissionResult, TestOutcome
+from .source_flags import flag_notebook
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 

@@ -188,7 +188,7 @@ def restore_scores(course: Course, results: list[SubmissionResult]) -> Restorati
                     grade = grades.get(test.grade_id)
                     if grade is None:
                         continue
-                    want_auto = grade.auto_score if test.manual else test.auto_points
+                    want_auto = test.auto_points
                     want_manual = test.manual_score if test.manual else None
                     if grade.auto_score != want_auto or grade.manual_score != want_manual:
                         report.corrected.append(f"{result.student}/{result.assignment}/{test.grade_id}")

@@ -25,7 +25,7 @@ from pathlib import Path
 from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, merge_into_gradebook,
                         read_manual_scores, remerge_from_autograded, restore_scores, sync_assignments)
 from .execution import precheck
-from .model import FAILED, GRADED, MISSING, Course, Job, SubmissionResult, feedback_path, file_digest
+from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 
 GRADER_VERSION = "2"  # bump when a change to grading must invalidate earlier results
 
@@ -98,6 +98,7 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
     from .nbgrader_config import CELL_TIMEOUT_S
     from .reports import write_reports
     from .sandbox import write_kernelspec
+    from .sandbox_caps import remove_cgroups
     from .workers import WorkerPool
 
     started = time.monotonic()
@@ -177,6 +178,11 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
                     stored = {t.grade_id: t.manual_score for t in previous.tests if t.manual_score is not None}
                     apply_manual_scores(result, stored)
                 take_manual(result)
+        elif result.status == NEEDS_REVIEW:  # kept for the TA who reviews it (not in the gradebook)
+            executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
+            if executed.exists():
+                course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(executed, course.executed_notebook(*key))
         course.save_result(result)
         results.append(result)
         fresh.add(key)
@@ -193,6 +199,7 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
         finally:
             pool.close()
             bar.close()
+            remove_cgroups(wait_s=5.0)
 
     restored = restore_scores(course, results)
     if restored.corrected:

@@ -1,4 +1,4 @@
-"""Tampering detection: the grader's own known-answer cells, a kernel-state check, and source flags.
+"""Tampering detection: the grader's own known-answer cells and a kernel-state check.
 
 A student's kernel runs the hidden tests, so student code can change *how* they run: rewrite the
 cells (an IPython input transformer), swallow their errors (a custom exception handler, a
@@ -20,10 +20,8 @@ inside the kernel, but it can be caught:
 """
 from __future__ import annotations
 
-import ast
 import json
 import random
-import re
 from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
@@ -43,8 +41,11 @@ def _different(rng: random.Random, value: str) -> str:
     return f"{other:.6f}"
 
 
-def known_answer_source(kind: str, rng: random.Random, has_check_close: bool) -> str:
-    """A cell that looks like a test and must fail (or pass) in any honest kernel."""
+def known_answer_source(kind: str, rng: random.Random, has_check_close: bool, form: int | None = None) -> str:
+    """A cell that looks like a test and must fail (or pass) in any honest kernel.
+
+    A cell that must fail uses one of the forms the tests use (a plain assert, numpy's
+    assert_allclose, the notebook's check_close): `form` picks one, else it is drawn."""
     value = _number(rng)
     expected = _different(rng, value) if kind == MUST_FAIL else value
     if kind == MUST_PASS:  # plain Python only: an honest notebook may lack numpy or the helpers here
@@ -54,7 +55,7 @@ def known_answer_source(kind: str, rng: random.Random, has_check_close: bool) ->
     if has_check_close:
         label = rng.choice(("value", "reference", "result", "closed form"))
         forms.append(f'check_close("{label}", {value}, {expected}, atol=1e-9, rtol=1e-9)')
-    return rng.choice(_DOCSTRINGS) + "\n" + rng.choice(forms)
+    return rng.choice(_DOCSTRINGS) + "\n" + (forms[form % len(forms)] if form is not None else rng.choice(forms))
 
 
 # The state check: runs in a throw-away namespace so it leaves no name behind in the student's.
@@ -127,8 +128,9 @@ def insert_known_answers(nb: dict, seed: int) -> KnownAnswers:
         if _is_test(original):
             kind = rng.choice((MUST_FAIL, MUST_PASS))
             out.append(cell(known_answer_source(kind, rng, has_check_close), kind))
-    out += [cell(known_answer_source(MUST_FAIL, rng, has_check_close), MUST_FAIL),
-            cell(known_answer_source(MUST_PASS, rng, has_check_close), MUST_PASS),
+    for form in range(3 if has_check_close else 2):  # every form at least once, after all the tests
+        out.append(cell(known_answer_source(MUST_FAIL, rng, has_check_close, form), MUST_FAIL))
+    out += [cell(known_answer_source(MUST_PASS, rng, has_check_close), MUST_PASS),
             cell(state_source(plan.token).replace("exec(", "exec( ", 1), STATE_LAST)]
     nb["cells"] = out
     return plan
@@ -198,126 +200,3 @@ def check_known_answers(nb: NotebookNode, plan: KnownAnswers) -> list[str]:
 def remove_known_answers(nb: NotebookNode, plan: KnownAnswers) -> NotebookNode:
     nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and c.source in plan.cells)]
     return nb
-
-
-# ---------------------------------------------------------------------------- source flags
-_FLAGGED_MODULES = {
-    "ctypes": "imports ctypes", "subprocess": "imports subprocess", "socket": "imports socket",
-    "gc": "imports gc", "IPython": "imports IPython", "ipykernel": "imports ipykernel",
-    "builtins": "imports builtins", "importlib": "imports importlib", "multiprocessing": "imports multiprocessing",
-    "urllib": "imports urllib", "http": "imports http", "requests": "imports requests", "shutil": "imports shutil",
-    "pty": "imports pty", "signal": "imports signal", "sqlite3": "imports sqlite3", "inspect": "imports inspect",
-}
-_FLAGGED_CALLS = {
-    "get_ipython": "uses get_ipython()", "__import__": "uses __import__", "exec": "uses exec()", "eval": "uses eval()",
-    "compile": "uses compile()", "globals": "uses globals()", "setattr": "uses setattr()", "delattr": "uses delattr()",
-}
-_FLAGGED_ATTRIBUTES = {
-    ("sys", "modules"): "touches sys.modules", ("sys", "settrace"): "uses sys.settrace",
-    ("sys", "setprofile"): "uses sys.setprofile", ("sys", "excepthook"): "touches sys.excepthook",
-    ("sys", "displayhook"): "touches sys.displayhook", ("sys", "_getframe"): "uses sys._getframe",
-    ("sys", "stdout"): "touches sys.stdout", ("sys", "stderr"): "touches sys.stderr",
-    ("os", "system"): "runs a shell (os.system)", ("os", "popen"): "runs a shell (os.popen)",
-    ("os", "fork"): "forks (os.fork)", ("os", "kill"): "sends signals (os.kill)", ("os", "setsid"): "uses os.setsid",
-    ("os", "environ"): "touches os.environ",
-}
-_FILE_FUNCTIONS = {"open", "Path", "listdir", "scandir", "glob", "iglob", "rglob", "walk", "remove", "unlink",
-                   "rmtree", "rename", "replace", "chdir", "loadtxt", "genfromtxt", "read_csv", "load", "fromfile"}
-_SAFE_MAGICS = {"timeit", "time", "matplotlib", "precision", "who", "whos", "pinfo", "pinfo2", "config"}
-
-
-def _outside_folder(path: str) -> bool:
-    return path.startswith(("/", "~")) or ".." in re.split(r"[\\/]", path)
-
-
-def _python_source(source: str) -> str:
-    """The cell as Python (magics and shell escapes become get_ipython() calls, as IPython runs them)."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        return TransformerManager().transform_cell(source)
-    except Exception:
-        return source
-
-
-def flag_source(source: str) -> list[str]:
-    """What in one cell's source a TA should look at (empty for ordinary code)."""
-    code = _python_source(source)
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    found = []
-
-    def add(node, what):
-        found.append(f"line {getattr(node, 'lineno', '?')}: {what}")
-
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for name in names:
-                top = name.split(".")[0]
-                if top in _FLAGGED_MODULES:
-                    add(node, _FLAGGED_MODULES[top])
-            if isinstance(node, ast.ImportFrom) and node.module in ("os", "sys"):
-                for alias in node.names:
-                    if (node.module, alias.name) in _FLAGGED_ATTRIBUTES:
-                        add(node, _FLAGGED_ATTRIBUTES[(node.module, alias.name)])
-        elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__loader__", "__spec__"):
-            add(node, f"touches {node.id}")
-        elif isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and (node.value.id, node.attr) in _FLAGGED_ATTRIBUTES:
-                add(node, _FLAGGED_ATTRIBUTES[(node.value.id, node.attr)])
-            elif node.attr.startswith("__") and node.attr.endswith("__") and node.attr in (
-                    "__globals__", "__code__", "__subclasses__", "__builtins__", "__closure__", "__dict__"):
-                add(node, f"reaches into {node.attr}")
-        elif isinstance(node, ast.Call):
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if (isinstance(func, ast.Name) and name in _FLAGGED_CALLS
-                    and not (name == "get_ipython" and _is_safe_magic_call(node, tree))):
-                add(node, _FLAGGED_CALLS[name])
-            if name in _FILE_FUNCTIONS:
-                for arg in node.args[:1]:
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _outside_folder(arg.value):
-                        add(node, f"opens a path outside its folder ({arg.value[:60]!r})")
-            if name in ("run_line_magic", "run_cell_magic", "system", "getoutput"):
-                magic = _magic_name(node)
-                if name in ("system", "getoutput"):
-                    add(node, "runs a shell command (!)")
-                elif magic not in _SAFE_MAGICS:
-                    add(node, f"runs the %{magic} magic")
-    return sorted(set(found), key=found.index)
-
-
-def _magic_name(call: ast.Call) -> str | None:
-    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-        return call.args[0].value
-    return None
-
-
-def _is_safe_magic_call(node: ast.Call, tree: ast.AST) -> bool:
-    """get_ipython() used only as `get_ipython().run_line_magic('timeit', ...)` for a harmless magic."""
-    if not (isinstance(node.func, ast.Name) and node.func.id == "get_ipython"):
-        return False
-    for parent in ast.walk(tree):
-        if (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.value is node
-                and parent.func.attr in ("run_line_magic", "run_cell_magic")):
-            return _magic_name(parent) in _SAFE_MAGICS
-    return False
-
-
-def flag_notebook(nb: dict, instructor_sources: set[str] = frozenset()) -> list[str]:
-    """Flags for every cell the student wrote: not graded or locked cells (the grader restores
-    those), nor an instructor's cell left as released."""
-    flags = []
-    for index, cell in enumerate(nb.get("cells", []), start=1):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or (meta.get("locked") or (meta.get("grade") and not meta.get("solution"))):
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if source in instructor_sources:
-            continue
-        flags += [f"cell {index}, {what}" for what in flag_source(source)]
-    return flags

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade, is_grade
 
-from .paths import ANSWERS_DIR, BUILD_DIR, KERNEL_NAME, source_script
+from .paths import ANSWERS_DIR, BUILD_DIR, DATA_DIR, KERNEL_NAME, source_script
 from .sources import notebook_from_script
 
 
@@ -82,12 +84,22 @@ def _first_error(cell: nbformat.NotebookNode) -> str:
 class NotebookSession:
     """One kernel that has run the whole solution notebook; cells can be re-run in it."""
 
-    def __init__(self, assignment: str, workdir: Path, timeout: int = 120):
+    def __init__(self, assignment: str, workdir: Path, timeout: int = 120, sandboxed: bool = False):
+        from traitlets.config import Config
+
+        from .sandbox import KERNEL_NAME as SANDBOX_KERNEL
+
         self.assignment = assignment
         self.nb = notebook_from_script(source_script(assignment))
         self.cells = {c.metadata["nbgrader"]["grade_id"]: c for c in self.nb.cells if "nbgrader" in c.metadata}
-        self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=True,
-                                     resources={"metadata": {"path": str(workdir)}})
+        config = Config()
+        self.socket_dir = ""
+        if sandboxed:  # the grader's kernel: bubblewrap, talking over sockets in a short private folder
+            self.socket_dir = tempfile.mkdtemp(prefix="fmk-")
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = self.socket_dir + "/k"
+        self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=SANDBOX_KERNEL if sandboxed else KERNEL_NAME,
+                                     allow_errors=True, config=config, resources={"metadata": {"path": str(workdir)}})
 
     def run(self, cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
         """Execute `cell` (in place) in the session's kernel and return it."""
@@ -123,37 +135,60 @@ class NotebookSession:
         return (float(score or 0.0), max_score), _first_error(cell)
 
 
-def run_variants(assignment: str) -> tuple[list[str], list[VariantOutcome]]:
-    """Run the solution, then every variant; return (problems of the solution run, outcomes)."""
+def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], list[VariantOutcome]]:
+    """Run the solution, then every variant; return (problems of the solution run, outcomes).
+
+    sandboxed: run them in the grader's sandboxed kernel instead of the course kernel."""
+    from .sandbox import ENV_DATA_DIR, write_kernelspec
+
     answers = load_answers(assignment)
     BUILD_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=BUILD_DIR, prefix=f"mutants-{assignment}-") as workdir:
-        session = NotebookSession(assignment, Path(workdir))
-        outcomes: list[VariantOutcome] = []
-        with session.client.setup_kernel():
-            problems = session.run_all()
-            for kind, table in (("wrong", answers.WRONG), ("alternative", answers.ALTERNATIVE)):
-                for function, variants in table.items():
-                    test_ids = answers.TESTS.get(function, [])
-                    for name, code in variants.items():
-                        outcome = VariantOutcome(assignment, function, name, kind)
-                        outcomes.append(outcome)
-                        missing = [g for g in [function, *test_ids] if g not in session.cells]
-                        if missing or not test_ids:
-                            outcome.setup_error = f"no cell with grade_id {missing or 'for its tests'}"
-                            continue
-                        if not all(is_grade(session.cells[g]) for g in test_ids):
-                            outcome.setup_error = "a listed test cell is not a grade cell"
-                            continue
-                        definition = session.run(nbformat.v4.new_code_cell(code))
-                        if _first_error(definition):
-                            outcome.setup_error = "variant code failed: " + _first_error(definition)
-                        else:
-                            for grade_id in test_ids:
-                                outcome.scores[grade_id], error = session.score(grade_id)
-                                if error:
-                                    outcome.errors[grade_id] = error
-                        session.run(copy.deepcopy(session.cells[function]))  # restore the solution
+        saved = {key: os.environ.get(key) for key in ("JUPYTER_PATH", ENV_DATA_DIR)}
+        if sandboxed:
+            os.environ["JUPYTER_PATH"] = str(write_kernelspec(Path(workdir) / "kernelspec"))
+            os.environ[ENV_DATA_DIR] = str(DATA_DIR)
+        try:
+            return _run_variants(assignment, answers, Path(workdir) / "run", sandboxed)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _run_variants(assignment: str, answers: ModuleType, workdir: Path,
+                  sandboxed: bool) -> tuple[list[str], list[VariantOutcome]]:
+    workdir.mkdir()
+    session = NotebookSession(assignment, workdir, sandboxed=sandboxed)
+    outcomes: list[VariantOutcome] = []
+    with session.client.setup_kernel():
+        problems = session.run_all()
+        for kind, table in (("wrong", answers.WRONG), ("alternative", answers.ALTERNATIVE)):
+            for function, variants in table.items():
+                test_ids = answers.TESTS.get(function, [])
+                for name, code in variants.items():
+                    outcome = VariantOutcome(assignment, function, name, kind)
+                    outcomes.append(outcome)
+                    missing = [g for g in [function, *test_ids] if g not in session.cells]
+                    if missing or not test_ids:
+                        outcome.setup_error = f"no cell with grade_id {missing or 'for its tests'}"
+                        continue
+                    if not all(is_grade(session.cells[g]) for g in test_ids):
+                        outcome.setup_error = "a listed test cell is not a grade cell"
+                        continue
+                    definition = session.run(nbformat.v4.new_code_cell(code))
+                    if _first_error(definition):
+                        outcome.setup_error = "variant code failed: " + _first_error(definition)
+                    else:
+                        for grade_id in test_ids:
+                            outcome.scores[grade_id], error = session.score(grade_id)
+                            if error:
+                                outcome.errors[grade_id] = error
+                    session.run(copy.deepcopy(session.cells[function]))  # restore the solution
+    if session.socket_dir:
+        shutil.rmtree(session.socket_dir, ignore_errors=True)
     return problems, outcomes
 
 

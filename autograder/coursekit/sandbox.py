@@ -17,9 +17,7 @@ kernel and everything it starts:
   sockets, a private in-memory /tmp and a writable *copy* of its working folder at
   /grading/work: never the course folder, the sources with hidden tests, a gradebook, the
   results, another student's files, or the folder nbgrader writes the executed notebook to;
-- have a memory cap (RLIMIT_DATA per process, plus a memory cgroup where one can be made), a
-  process cap (a pids cgroup where one can be made, else RLIMIT_NPROC, which binds every user
-  but root), a file-size cap and a size-capped /tmp.
+- have a memory cap, a process cap, a file-size cap and a size-capped /tmp (see `sandbox_caps`).
 
 `probe()` runs a tiny program through the same command line and says what holds on this
 machine; `make grade` refuses to run without it unless told `--unsafe` (UNSAFE=1).
@@ -28,27 +26,20 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from .sandbox_caps import MAX_PROCESSES, MEMORY_LIMIT_MB, TMP_SIZE_MB, apply_caps, describe_caps, remove_cgroups
 
 KERNEL_NAME = "fm-course-sandbox"
 SANDBOX_UID = 65534
 WORK = "/grading/work"  # the kernel's writable copy of its folder, and its cwd
 DATA = "/grading/data"  # the course's data/, read-only
 CONNECTION = "/grading/kernel.json"
-
-MEMORY_LIMIT_MB = 4096
-"""Per-process data limit (and the memory cgroup's limit): the solutions peak near 1 GB."""
-MAX_PROCESSES = 128
-"""Tasks (processes and threads) in one sandbox: a kernel uses about 20."""
-MAX_FILE_MB = 512
-TMP_SIZE_MB = 512
 
 # What the grader's environment passes to every sandbox (set by the worker, read by the launcher).
 ENV_DATA_DIR = "COURSEKIT_SANDBOX_DATA"
@@ -136,96 +127,6 @@ def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_fil
     for key, value in {**KERNEL_ENV, "PATH": path}.items():
         args += ["--setenv", key, value]
     return [*args, "--", *program]
-
-
-# ---------------------------------------------------------------------------- resource caps
-@dataclass
-class Caps:
-    """Which caps hold for one sandbox, and the cgroup folders to remove afterwards."""
-
-    memory: str = ""
-    processes: str = ""
-    cgroups: list[Path] = field(default_factory=list)
-
-
-def _own_cgroup(controller: str) -> Path | None:
-    """A writable cgroup folder of this process for `controller` (v1, or v2 with it enabled)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            folder = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
-        elif controllers == "":
-            unified = Path("/sys/fs/cgroup/unified") if Path("/sys/fs/cgroup/unified").is_dir() else Path("/sys/fs/cgroup")
-            folder = unified / path.lstrip("/")
-            enabled = (folder / "cgroup.subtree_control")
-            if not enabled.exists() or controller not in enabled.read_text().split():
-                continue
-        else:
-            continue
-        if folder.is_dir() and os.access(folder, os.W_OK):
-            return folder
-    return None
-
-
-def _cgroup_limit(controller: str, files: dict[str, str], name: str) -> Path | None:
-    """Make a child cgroup with `files` written, move this process into it; None if not possible."""
-    parent = _own_cgroup(controller)
-    if parent is None:
-        return None
-    folder = parent / name
-    try:
-        folder.mkdir()
-        for file, value in files.items():
-            (folder / file).write_text(value)
-        (folder / "cgroup.procs").write_text(str(os.getpid()))
-        return folder
-    except OSError:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
-        return None
-
-
-def apply_caps(memory_mb: int, max_processes: int) -> Caps:
-    """Cap this process (about to exec bwrap) and so everything the sandbox starts."""
-    caps = Caps()
-    limit = memory_mb << 20
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_MB << 20, MAX_FILE_MB << 20))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    caps.memory = f"{memory_mb} MB of data per process (RLIMIT_DATA)"
-    name = f"coursekit-{uuid.uuid4().hex[:12]}"
-    pids = _cgroup_limit("pids", {"pids.max": str(max_processes)}, name)
-    if pids is not None:
-        caps.cgroups.append(pids)
-        caps.processes = f"{max_processes} tasks (pids cgroup)"
-    elif os.geteuid() != 0:  # RLIMIT_NPROC never binds root, whatever the namespace
-        resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
-        caps.processes = f"{max_processes} processes (RLIMIT_NPROC)"
-    memory = _cgroup_limit("memory", {"memory.limit_in_bytes": str(limit)}, name) or \
-        _cgroup_limit("memory", {"memory.max": str(limit)}, name)
-    if memory is not None:
-        caps.cgroups.append(memory)
-        caps.memory += f", {memory_mb} MB in all (memory cgroup)"
-    return caps
-
-
-def remove_cgroups(root_name_prefix: str = "coursekit-") -> None:
-    """Remove this process's empty child cgroups left by finished sandboxes."""
-    for controller in ("pids", "memory"):
-        parent = _own_cgroup(controller)
-        if parent is None:
-            continue
-        for folder in parent.glob(root_name_prefix + "*"):
-            try:
-                folder.rmdir()  # fails while a process is still in it: left for the next sweep
-            except OSError:
-                pass
 
 
 # ---------------------------------------------------------------------------- the kernelspec
@@ -321,7 +222,7 @@ def probe(timeout_s: float = 60.0) -> ProbeResult:
             problems.append("sees the grader's own folders")
         if problems:
             return ProbeResult(False, bwrap, "the sandbox does not hold: " + ", ".join(problems))
-    return ProbeResult(True, bwrap, f"bwrap {bwrap}")
+    return ProbeResult(True, bwrap, f"bwrap {bwrap}; caps: {describe_caps()}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,8 @@ from .paths import DATA_DIR
 
 def _worker_main(conn, kernelspec_dir: str | None) -> None:
     """A worker process: import nbgrader once, then execute jobs until told to stop."""
-    from .sandbox import ENV_DATA_DIR, remove_cgroups
+    from .sandbox import ENV_DATA_DIR
+    from .sandbox_caps import remove_cgroups
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
