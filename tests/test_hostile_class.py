@@ -115,6 +115,21 @@ for _db in [up + "gradebook.db" for up in {UP!r}] + [{str(course_root / "gradebo
             print("could not write", _db, error)
 print("GRADEBOOKS WRITTEN", _hits)
 """),
+        # 6b. swap its own notebook for a link to the gradebook, which nbgrader would then write through
+        "symlink_swap": ("complete", f"""
+import os
+for _up in {UP!r}:
+    try:
+        os.remove("{ASSIGNMENT}.ipynb")
+    except OSError as error:
+        print("cannot remove", type(error).__name__)
+    try:
+        os.symlink(_up + "gradebook.db", "{ASSIGNMENT}.ipynb")
+        print("SWAPPED")
+        break
+    except OSError as error:
+        print("cannot link", type(error).__name__)
+"""),
         # 7. leave a process behind that outlives grading
         "setsid_survivor": ("complete", f"""
 import subprocess
@@ -167,6 +182,7 @@ EXPECTED = {  # student -> (status, autograded points: 'full' or 0)
     "writes_outside": (GRADED, "full"),
     "gradebook_tamper": (GRADED, 0),
     "setsid_survivor": (GRADED, "full"),
+    "symlink_swap": (GRADED, "full"),
     "memory_hog": (GRADED, "full"),
     "process_storm": (GRADED, "full"),
     "huge_output": (GRADED, "full"),
@@ -256,7 +272,9 @@ def hostile_class(tmp_path_factory):
 
 
 def _executed_text(course: Course, student: str) -> str:
-    return json.dumps(nbformat.read(course.executed_notebook(student, ASSIGNMENT), as_version=4).cells)
+    """Everything the kernel printed (outputs only: the attack's own source names the same words)."""
+    cells = nbformat.read(course.executed_notebook(student, ASSIGNMENT), as_version=4).cells
+    return "\n".join(json.dumps(output) for cell in cells if cell.cell_type == "code" for output in cell.outputs)
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -328,6 +346,7 @@ def test_no_network_and_nothing_written_outside_the_sandbox(hostile_class):
 def test_the_gradebook_is_out_of_reach_and_other_grades_are_intact(hostile_class):
     course, run = hostile_class["course"], hostile_class["run"]
     assert "GRADEBOOKS WRITTEN 0" in _executed_text(course, "gradebook_tamper")
+    assert "SWAPPED" not in _executed_text(course, "symlink_swap"), "a kernel replaced the notebook nbgrader writes"
     with sqlite3.connect(course.gradebook) as db:
         assert db.execute("SELECT COUNT(*) FROM grade WHERE auto_score = 999 OR manual_score = 30").fetchone()[0] == 0
     assert results_by_key(run)[("honest", ASSIGNMENT)].points == expected_autograde_points(ASSIGNMENT, "complete")
@@ -340,7 +359,7 @@ def test_nothing_outlives_grading(hostile_class):
 def test_memory_and_processes_are_capped(hostile_class):
     course = hostile_class["course"]
     assert "CAPPED" in _executed_text(course, "memory_hog"), "a kernel allocated 6.7 GB"
-    started = int(_executed_text(course, "process_storm").split("STARTED ")[1].split("\\n")[0])
+    started = int(re.search(r"STARTED (\d+)", _executed_text(course, "process_storm")).group(1))
     assert started < 128, f"a kernel started {started} processes"
 
 

@@ -1,6 +1,7 @@
 """`make bench`: what grading costs on this machine.
 
-Per notebook: the wall time to execute the solution (hidden tests included) in a fresh kernel,
+First the sandbox's cost per notebook: a kernel started, `import numpy`, shut down, with and
+without bubblewrap (median of 5). Then, per notebook: the wall time to execute the solution (hidden tests included) in a fresh kernel,
 and the time `make grade` takes for one complete submission (worker start, execution, merge,
 feedback). Then a class of N copies of one notebook graded three ways: this pipeline serially
 (1 job), in parallel (all cores), and plain `nbgrader autograde` (the CLI, serial).

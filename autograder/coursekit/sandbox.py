@@ -14,8 +14,8 @@ kernel and everything it starts:
   the kernel (`--die-with-parent`; the pid namespace dies with its first process);
 - see a root file system that holds only the read-only Python environment and system
   libraries, the read-only `data/` at /grading/data, the kernel's connection file, its IPC
-  sockets, a private in-memory /tmp and a writable *copy* of its working folder at
-  /grading/work: never the course folder, the sources with hidden tests, a gradebook, the
+  sockets, a private in-memory /tmp, and at /grading/work an in-memory folder that holds its
+  submission's files read-only and takes new files: never the course folder, the sources with hidden tests, a gradebook, the
   results, another student's files, or the folder nbgrader writes the executed notebook to;
 - have a memory cap, a process cap, a file-size cap and a size-capped /tmp (see `sandbox_caps`).
 
@@ -33,7 +33,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sandbox_caps import MAX_PROCESSES, MEMORY_LIMIT_MB, TMP_SIZE_MB, apply_caps, describe_caps, remove_cgroups
+from .sandbox_caps import (MAX_PROCESSES, MEMORY_LIMIT_MB, TMP_SIZE_MB, WORK_SIZE_MB, apply_caps, describe_caps,
+                           remove_cgroups)
 
 KERNEL_NAME = "fm-course-sandbox"
 SANDBOX_UID = 65534
@@ -109,14 +110,21 @@ def _environment_mounts() -> list[str]:
 
 def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_file: str | None,
                   socket_dir: str | None, program: list[str]) -> list[str]:
-    """The full bwrap command line that runs `program` sandboxed (see the module docstring)."""
+    """The full bwrap command line that runs `program` sandboxed (see the module docstring).
+
+    The working folder is an in-memory file system of its own, holding the entries of `workdir`
+    read-only: the kernel may create files beside them (size-capped, never on the disk) but can
+    neither change nor replace what nbgrader reads and writes there."""
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
             *_environment_mounts(),
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(TMP_SIZE_MB << 20), "--tmpfs", "/tmp",
-            "--bind", workdir, WORK, "--chdir", WORK,
-            "--clearenv"]
+            "--size", str(WORK_SIZE_MB << 20), "--perms", "0777", "--tmpfs", WORK]
+    for entry in sorted(os.listdir(workdir)):
+        if entry != ".ipynb_checkpoints" and not os.path.islink(os.path.join(workdir, entry)):
+            args += ["--ro-bind", os.path.join(workdir, entry), f"{WORK}/{entry}"]
+    args += ["--chdir", WORK, "--clearenv"]
     if data_dir:
         args += ["--ro-bind", data_dir, DATA]
     if connection_file:
@@ -152,16 +160,11 @@ def launch_kernel(connection_file: str) -> None:
     socket_dir = str(Path(info["ip"]).parent) if info.get("transport") == "ipc" else None
     if socket_dir is None:
         sys.exit("coursekit.sandbox: the sandboxed kernel needs IPC transport (no network inside)")
-    # the kernel works in a copy of its folder: nbgrader writes the executed notebook to the
-    # original, which the kernel must not be able to replace (for example by a symbolic link)
-    workdir = tempfile.mkdtemp(prefix="work-", dir=socket_dir)
-    shutil.copytree(os.getcwd(), workdir, symlinks=True, dirs_exist_ok=True)
-    os.chmod(workdir, 0o755)
     apply_caps(int(os.environ.get(ENV_MEMORY_MB, MEMORY_LIMIT_MB)),
                int(os.environ.get(ENV_MAX_PROCESSES, MAX_PROCESSES)))
     program = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION,
                "--HistoryManager.hist_file=:memory:"]
-    command = bwrap_command(bwrap, workdir, os.environ.get(ENV_DATA_DIR), connection_file, socket_dir, program)
+    command = bwrap_command(bwrap, os.getcwd(), os.environ.get(ENV_DATA_DIR), connection_file, socket_dir, program)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # ipykernel's banner would land in the grader's terminal
     os.execv(bwrap, command)
 

@@ -20,6 +20,7 @@ MAX_PROCESSES = 128
 """Tasks (processes and threads) in one sandbox: a kernel uses about 20."""
 MAX_FILE_MB = 512
 TMP_SIZE_MB = 512
+WORK_SIZE_MB = 512  # the in-memory working folder
 
 @dataclass
 class Caps:
@@ -126,5 +127,6 @@ def describe_caps(memory_mb: int = MEMORY_LIMIT_MB, max_processes: int = MAX_PRO
         processes = f"{max_processes} processes (RLIMIT_NPROC)"
     else:
         processes = "NO process cap (root without a writable pids cgroup)"
-    return f"{memory}, {processes}, {MAX_FILE_MB} MB per file, /tmp {TMP_SIZE_MB} MB"
+    return (f"{memory}, {processes}, {MAX_FILE_MB} MB per file, in-memory /tmp and working folder of "
+            f"{TMP_SIZE_MB} and {WORK_SIZE_MB} MB")
 
