@@ -19,6 +19,11 @@ from conftest import GRADING_CELL_TIMEOUT_S, results_by_key, tree_digest
 
 ASSIGNMENT = assignments()[0]
 HUNG = "import time\ntime.sleep(3600)  # never returns by itself"
+# A call busy in native code (a long BLAS call, a step of torch.optim.LBFGS) cannot take the interrupt
+# until it returns: blocking SIGINT in the main thread around a sleep behaves exactly so.
+STUCK_IN_NATIVE_CODE = ("import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+                        "time.sleep(GRADING_CELL_TIMEOUT_S + 10)  # the interrupt waits until this returns\n"
+                        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})")
 HUNG_IGNORING_INTERRUPT = ("import time\nwhile True:\n    try:\n        time.sleep(3600)\n"
                            "    except KeyboardInterrupt:\n        pass  # swallows the grader's interrupt")
 
@@ -44,7 +49,8 @@ def build_cases(submitted):
     folder = {s: submitted / s / ASSIGNMENT for s in (
         "control", "corrupt_json", "empty_folder", "renamed", "deleted_tests", "edited_tests_on_stubs",
         "edited_tests_on_solution", "duplicated_ids", "raising_cell", "kernel_dies", "hung_cell",
-        "hung_ignoring_interrupt")}
+        "hung_ignoring_interrupt", "stuck_in_native_code", "json_list", "json_dict", "old_format",
+        "renamed_cell_id")}
     target = {s: f / f"{ASSIGNMENT}.ipynb" for s, f in folder.items()}
     write_notebook(complete(), target["control"])
     target["corrupt_json"].parent.mkdir(parents=True)
@@ -69,6 +75,16 @@ def build_cases(submitted):
     write_notebook(_with_cell(complete(), "import os\nos._exit(1)"), target["kernel_dies"])
     write_notebook(_with_cell(complete(), HUNG), target["hung_cell"])
     write_notebook(_with_cell(complete(), HUNG_IGNORING_INTERRUPT), target["hung_ignoring_interrupt"])
+    for student, text in (("json_list", "[]"), ("json_dict", "{}"),
+                          ("old_format", '{"nbformat": 3, "nbformat_minor": 0, "cells": [], "worksheets": []}')):
+        target[student].parent.mkdir(parents=True)
+        target[student].write_text(text)
+    nb = complete()
+    renamed = next(c for c in nb.cells if _is_test(c))
+    renamed.metadata["nbgrader"]["grade_id"] = "my_" + renamed.metadata["nbgrader"]["grade_id"]
+    write_notebook(nb, target["renamed_cell_id"])
+    stuck = STUCK_IN_NATIVE_CODE.replace("GRADING_CELL_TIMEOUT_S", str(GRADING_CELL_TIMEOUT_S))
+    write_notebook(_with_cell(complete(), stuck), target["stuck_in_native_code"])
     (submitted / "typo" / f"{ASSIGNMENT}-final").mkdir(parents=True)
     write_notebook(complete(), submitted / "typo" / f"{ASSIGNMENT}-final" / f"{ASSIGNMENT}.ipynb")
     return {
@@ -84,6 +100,12 @@ def build_cases(submitted):
         "kernel_dies": ("failed", "kernel died"),
         "hung_cell": ("graded", full),  # interrupted at the cell limit, the rest still runs
         "hung_ignoring_interrupt": ("failed", "did not finish"),
+        # interrupted at the cell limit, answers 10 s later: only that cell is lost
+        "stuck_in_native_code": ("graded", full),
+        "json_list": ("failed", "a JSON list, not a notebook; re-download it from JupyterLab (File > Download)"),
+        "json_dict": ("failed", "JSON but not a notebook"),
+        "old_format": ("failed", "old notebook format (version 3): open it in JupyterLab, save it"),
+        "renamed_cell_id": ("graded", full),  # the source's cell is put back and run
     }
 
 
@@ -98,7 +120,9 @@ def broken_class(tmp_path_factory):
 
 @pytest.mark.parametrize("student", ["control", "corrupt_json", "empty_folder", "renamed", "deleted_tests",
                                      "edited_tests_on_stubs", "edited_tests_on_solution", "duplicated_ids",
-                                     "raising_cell", "kernel_dies", "hung_cell", "hung_ignoring_interrupt"])
+                                     "raising_cell", "kernel_dies", "hung_cell", "hung_ignoring_interrupt",
+                                     "stuck_in_native_code", "json_list", "json_dict", "old_format",
+                                     "renamed_cell_id"])
 def test_broken_submission_gets_its_expected_outcome(broken_class, student):
     _, run, expected, _ = broken_class
     result = results_by_key(run)[(student, ASSIGNMENT)]
@@ -112,6 +136,12 @@ def test_broken_submission_gets_its_expected_outcome(broken_class, student):
     else:
         assert detail in result.reason, f"{student}: expected a reason mentioning {detail!r}, got {result.reason!r}"
         assert result.points == 0
+
+
+def test_renamed_graded_cells_are_named_in_the_note(broken_class):
+    _, run, _, _ = broken_class
+    result = results_by_key(run)[("renamed_cell_id", ASSIGNMENT)]
+    assert "was renamed" in result.reason and "restored from the source" in result.reason, result.reason
 
 
 def test_unknown_assignment_folder_is_reported_not_graded(broken_class):

@@ -36,18 +36,18 @@ def cmd_sources(args) -> int:
     return 0
 
 
-def _grade_and_print(course, args) -> int:
+def _grade_and_print(course, args, zip_path: Path | None = None) -> int:
     from .grading import GradingError, grade_class
     from .reports import summary_lines
 
     try:
         run = grade_class(course, jobs=args.jobs, force=args.force, cell_timeout_s=args.cell_timeout,
-                          unsafe=args.unsafe)
+                          unsafe=args.unsafe, zip_path=zip_path)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(course, run)))
-    return 0
+    return 130 if run.interrupted else 0
 
 
 def cmd_grade(args) -> int:
@@ -57,12 +57,10 @@ def cmd_grade(args) -> int:
     if args.zip:
         import zipfile
 
-        from .lms import collect_zip
-
         if not zipfile.is_zipfile(args.zip):
             print(f"error: ZIP={args.zip} is not a zip file (or does not exist).", file=sys.stderr)
             return 2
-        course = Course(Path(args.course), submitted_dir=collect_zip(course, Path(args.zip)))
+        return _grade_and_print(course, args, Path(args.zip))
     if not course.submitted_dir.is_dir():
         print(f"error: no submissions: {course.submitted_dir} does not exist. Put the class's submissions there "
               "as <student>/<assignment>/<assignment>.ipynb, or run `make grade ZIP=path/to/lms.zip`.", file=sys.stderr)
@@ -117,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
         p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 60)")
         p.add_argument("--course", default=str(COURSE_ROOT), help="nbgrader course folder (default autograder/)")
-        p.add_argument("--zip", default=None, help="an LMS zip of submissions, collected with nbgrader zip_collect")
+        p.add_argument("--zip", default=None, help="an LMS zip of submissions (a folder per student, or Moodle/Canvas flat names)")
         p.add_argument("--unsafe", action="store_true", default=bool(os.environ.get("UNSAFE")),
                        help="grade without the sandbox (student code runs with your rights; the report says so)")
     add("sandbox", cmd_sandbox, "check that the grading sandbox (bubblewrap) works on this machine")

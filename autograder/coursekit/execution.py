@@ -25,24 +25,39 @@ from .source_flags import flag_notebook
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
-def precheck(course: Course, student: str, assignment: str) -> str:
-    """Why this submission cannot be executed at all ('' if it can)."""
-    folder = course.submitted_dir / student / assignment
+def precheck(folder: Path, assignment: str) -> str:
+    """Why this submission cannot be executed at all ('' if it can), in words that name the fix."""
     expected = folder / f"{assignment}.ipynb"
-    if not expected.is_file() or expected.is_symlink():
+    if expected.is_symlink():
+        return f"{assignment}.ipynb is a link, not a file: hand in the notebook itself"
+    if not expected.is_file():
         others = sorted(p.name for p in folder.glob("*.ipynb"))
         found = f"found {', '.join(others)} instead" if others else "the folder holds no notebook"
-        return f"missing notebook {assignment}.ipynb ({found}); rename it and resubmit"
+        return f"missing notebook {assignment}.ipynb ({found}); rename it to {assignment}.ipynb and resubmit"
+    redownload = "re-download it from JupyterLab (File > Download) and resubmit"
+    try:
+        text = expected.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return f"{assignment}.ipynb is not a text file (not UTF-8): it is not a notebook; {redownload}"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return (f"{assignment}.ipynb is not a readable notebook (it is not valid JSON: the file is damaged or "
+                f"truncated); {redownload}")
+    if not isinstance(data, dict):
+        return f"{assignment}.ipynb is a JSON {type(data).__name__}, not a notebook; {redownload}"
+    if not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat"), int):
+        return f"{assignment}.ipynb is JSON but not a notebook (no cells or no format version); {redownload}"
+    if data["nbformat"] < 4:
+        return (f"{assignment}.ipynb is in an old notebook format (version {data['nbformat']}): open it in "
+                "JupyterLab, save it, and hand it in again")
     try:
         with warnings.catch_warnings():  # duplicate cell ids: repaired before grading
             warnings.simplefilter("ignore")
-            nbformat.reads(expected.read_text(encoding="utf-8"), as_version=4)
-    except Exception as error:  # corrupt JSON, not a notebook, wrong encoding, ...
-        if type(error).__name__ == "NotJSONError" or isinstance(error, (ValueError, UnicodeDecodeError)):
-            why = "it is not valid JSON: the file is damaged or truncated"
-        else:
-            why = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:150] if str(error).strip() else ''}"
-        return f"{assignment}.ipynb is not a readable notebook ({why}); re-download and resubmit it"
+            nbformat.reads(text, as_version=4)
+    except Exception as error:  # anything else nbformat refuses
+        detail = str(error).strip().splitlines()[0][:150] if str(error).strip() else type(error).__name__
+        return f"{assignment}.ipynb is not a valid notebook ({detail}); {redownload}"
     return ""
 
 
@@ -123,6 +138,35 @@ def summarise_failure(log: str) -> str:
     return "nbgrader could not execute the notebook (the TA finds the details in the grader's log)"
 
 
+def repair_graded_cells(nb: dict, source_ids: set[str], graded_ids: set[str]) -> list[str]:
+    """Make graded cells match the source before nbgrader sees them; return notes for the student.
+
+    A graded cell whose id is not in the source (renamed in the metadata) becomes an ordinary cell,
+    and nbgrader puts the source's cell back; a copied graded cell is ignored (see repair_duplicates).
+    """
+    notes = []
+    present = set()
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict):
+            if meta is not None:
+                del cell["metadata"]["nbgrader"]
+            continue
+        grade_id = meta.get("grade_id")
+        if (meta.get("grade") or meta.get("solution") or meta.get("locked")) and grade_id not in source_ids:
+            del cell["metadata"]["nbgrader"]
+            notes.append(f"graded cell `{grade_id}` was renamed or is not part of this assignment: the source's "
+                         "cells were restored (keep the cells' metadata as released)")
+        elif grade_id:
+            present.add(grade_id)
+    duplicate_note = repair_duplicates(nb)
+    missing = sorted(graded_ids - present)  # nbgrader's add_missing_cells puts these back
+    if missing:
+        notes.append(f"graded cell(s) {', '.join(f'`{m}`' for m in missing[:6])} were missing or renamed: "
+                     "restored from the source")
+    return notes + ([duplicate_note] if duplicate_note else [])
+
+
 def repair_duplicates(nb: dict) -> str:
     """Make a copied submission safe for nbgrader, in place; return a note for the student ('' if untouched).
 
@@ -169,15 +213,23 @@ def execute_job(job: Job) -> SubmissionResult:
     _copy_submission(Path(job.submission_dir), submitted)
     notebook = submitted / f"{job.assignment}.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    note = repair_duplicates(nb)
-    instructor = {c.source for c in nbformat.read(job.source_notebook, as_version=4).cells}
-    flags = flag_notebook(nb, instructor)
+    source = nbformat.read(job.source_notebook, as_version=4)
+    source_ids = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id")}
+    graded_ids = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if c.metadata.get("nbgrader", {}).get("grade")}
+    note = "; ".join(repair_graded_cells(nb, source_ids, graded_ids))
+    flags = flag_notebook(nb, {c.source for c in source.cells})
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
     notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
     ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
     config = course_config(work, ipc_prefix=Path(ipc_dir) / "k")
     config.Execute.timeout = job.cell_timeout_s
+    # An interrupted kernel busy in native code answers only when that code returns: wait for it
+    # (the wall-clock limit still ends a kernel that never answers) instead of failing the notebook.
+    config.Execute.iopub_timeout = job.cell_timeout_s + 30
+    config.Execute.raise_on_iopub_timeout = False
     if job.sandboxed:
         config.Execute.kernel_name = SANDBOX_KERNEL
     try:

@@ -134,9 +134,9 @@ def describe_status(result) -> str:
     return f"could not be graded: {result.reason}"
 
 
-def _summary_markdown(result) -> str:
+def _summary_markdown(result, name: str) -> str:
     lines = [f"# Feedback: {_text(result.assignment)}", "",
-             f"**Student:** {_text(result.student)}  **Status:** {_text(describe_status(result))}", ""]
+             f"**Student:** {_text(name)}  **Status:** {_text(describe_status(result))}", ""]
     if result.status == NEEDS_REVIEW:
         lines += ["The grader's own checks did not come out as expected while your notebook ran, so no "
                   "points are given until a member of the teaching staff has looked at it.", ""]
@@ -160,7 +160,7 @@ def _summary_markdown(result) -> str:
     return "\n".join(lines)
 
 
-def feedback_notebook(course, result) -> NotebookNode:
+def feedback_notebook(course, result, name: str = "") -> NotebookNode:
     """The notebook that is rendered as one student's feedback for one assignment."""
     graded_nb = course.executed_notebook(result.student, result.assignment)
     nb = nbformat.v4.new_notebook()
@@ -168,19 +168,22 @@ def feedback_notebook(course, result) -> NotebookNode:
         source = course.source_notebook(result.assignment)
         secret = hidden_lines(nbformat.read(source, as_version=4)) if source.exists() else set()
         nb = clean_for_student(nbformat.read(graded_nb, as_version=4), secret)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result)))
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result, name or result.student)))
     return nb
 
 
-def write_feedback(course, results) -> list[Path]:
-    """feedback/<student>/<assignment>/<assignment>.html for every result; return the paths."""
+def write_feedback(course, results, names: dict[str, str] | None = None) -> list[Path]:
+    """feedback/<student key>/<assignment>/<assignment>.html for every result; return the paths.
+
+    names: student key -> the id the student is known by (shown on the page)."""
     exporter = HTMLExporter(template_name="lab", sanitize_html=True)
     written = []
     for result in results:
         if result.status == FAILED and result.assignment not in course.assignments():
             continue  # an unknown folder: reported in the summary, no feedback page
         out = feedback_path(course, result)
-        body, _ = exporter.from_notebook_node(feedback_notebook(course, result))
+        name = (names or {}).get(result.student, result.student)
+        body, _ = exporter.from_notebook_node(feedback_notebook(course, result, name))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(body, encoding="utf-8")
         written.append(out)

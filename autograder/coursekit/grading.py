@@ -1,14 +1,18 @@
-"""Grade a class: find the submissions, execute them in parallel sandboxes, keep the gradebook honest.
+"""Grade a class: take in the submissions, execute them in parallel sandboxes, keep the gradebook honest.
 
 1. **Check** (serial): the sandbox holds on this machine (else refuse, unless `unsafe`); the
    gradebook can be read (else it is set aside and rebuilt); it learns the current sources;
    the manual grades entered since the last run are read, *before* any student code runs.
-2. **Execute** (parallel, `jobs` worker processes, see `workers` and `execution`): each
+2. **Intake** (see `intake`): a folder or an LMS zip becomes (student key, assignment, folder)
+   triples; what cannot be taken is reported against its student. The roster only grows.
+3. **Execute** (parallel, `jobs` worker processes, see `workers` and `execution`): each
    submission in a private nbgrader course, in a sandboxed kernel, with known-answer cells.
-3. **Merge** (serial, in this process): nbgrader's `autograde` with execution off stores each
-   executed notebook in the course gradebook for the formgrader.
-4. **Restore**: the gradebook is made to say exactly what the stored results say; every score
-   it held otherwise is reported. Feedback and reports are written from the results.
+4. **Store, merge, feedback** (serial, in this process, as each notebook finishes): the result
+   is saved at once (a killed run loses only the notebooks in flight), nbgrader's `autograde`
+   with execution off stores the executed notebook in the course gradebook for the formgrader,
+   and the student's feedback page is written.
+5. **Restore and report**: the gradebook is made to say exactly what the stored results say
+   (every score it held otherwise is listed); the reports cover every student of the roster.
 
 The submitted folder is only read (every job works on a copy). A fingerprint of each submission
 and of the assignment's source decides what a re-run must regrade.
@@ -22,14 +26,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .execution import precheck
 from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, merge_into_gradebook,
                         read_manual_scores, remerge_from_autograded, restore_scores, sync_assignments)
-from .execution import precheck
+from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 
 GRADER_VERSION = "2"  # bump when a change to grading must invalidate earlier results
 
 __all__ = ["Course", "GradeRun", "GradingError", "SubmissionResult", "grade_class"]
+
+Key = tuple[str, str]  # (student key, assignment)
 
 
 @dataclass
@@ -40,39 +47,20 @@ class GradeRun:
     seconds: float
     sandbox: str = ""  # what isolated the kernels, or why nothing did
     notes: list[str] = field(default_factory=list)  # what the TA should know about the run itself
+    students: dict[str, Student] = field(default_factory=dict)  # the roster: key -> id, name, email
+    interrupted: bool = False
 
 
-def find_submissions(course: Course) -> tuple[list[tuple[str, str]], list[SubmissionResult]]:
-    """(student, assignment) pairs to grade, and results for what cannot be graded at all."""
-    known = set(course.assignments())
-    pairs, unusable = [], []
-    if not course.submitted_dir.is_dir():
-        return pairs, unusable
-    for student_dir in sorted(p for p in course.submitted_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        student = student_dir.name
-        folders = {p.name for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
-        for unknown in sorted(folders - known):
-            unusable.append(SubmissionResult(student, unknown, FAILED,
-                                             f"folder {unknown!r} is not an assignment of this course "
-                                             f"(expected one of {', '.join(sorted(known))})"))
-        for assignment in sorted(known):
-            if assignment in folders:
-                pairs.append((student, assignment))
-            else:
-                unusable.append(SubmissionResult(student, assignment, MISSING, "no submission"))
-    return pairs, unusable
-
-
-def submission_fingerprint(course: Course, student: str, assignment: str, source_digest: str, sandboxed: bool) -> str:
-    folder = course.submitted_dir / student / assignment
+def submission_fingerprint(folder: Path, source_digest: str, sandboxed: bool) -> str:
     files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts]
     mode = "sandboxed" if sandboxed else "unsandboxed"
     return hashlib.sha256(f"{GRADER_VERSION}|{mode}|{source_digest}|{file_digest(files, folder)}".encode()).hexdigest()
 
 
 def wall_limit(cell_timeout_s: int) -> float:
-    """Seconds one notebook may take in all: a few cells at their limit plus kernel start-up."""
-    return 30.0 + 4 * cell_timeout_s
+    """Seconds one notebook may take in all: a few cells at their limit (and the wait for an
+    interrupted kernel to answer) plus kernel start-up."""
+    return 60.0 + 4 * cell_timeout_s
 
 
 def check_sandbox(unsafe: bool) -> str:
@@ -89,84 +77,106 @@ def check_sandbox(unsafe: bool) -> str:
     return f"sandboxed ({found.detail})"
 
 
-def grade_class(course: Course, jobs: int | None = None, force: bool = False, cell_timeout_s: int | None = None,
-                progress: bool = True, unsafe: bool = False) -> GradeRun:
-    """Autograde every submission under course.submitted_dir; write feedback and reports."""
-    from tqdm import tqdm
+class ClassGrading:
+    """One `make grade` run: its state between the steps of the module docstring."""
 
-    from .feedback import write_feedback
-    from .nbgrader_config import CELL_TIMEOUT_S
-    from .reports import write_reports
-    from .sandbox import write_kernelspec
-    from .sandbox_caps import remove_cgroups
-    from .workers import WorkerPool
+    def __init__(self, course: Course, force: bool, cell_timeout_s: int, unsafe: bool):
+        self.course, self.force, self.unsafe = course, force, unsafe
+        self.cell_timeout_s = cell_timeout_s
+        self.notes: list[str] = []
+        self.results: dict[Key, SubmissionResult] = {}
+        self.todo: dict[Key, Job] = {}
+        self.fingerprints: dict[Key, str] = {}
+        self.reused: set[Key] = set()
+        self.fresh: set[Key] = set()  # their feedback must be (re)written
+        self.ignored_manual: list[str] = []
+        self.intake_notes: dict[Key, str] = {}
 
-    started = time.monotonic()
-    jobs = jobs or os.cpu_count() or 1
-    cell_timeout_s = cell_timeout_s or CELL_TIMEOUT_S
-    sandbox = check_sandbox(unsafe)
-    notes = []
-    rebuilt = ensure_gradebook(course)
-    if rebuilt:
-        notes.append(rebuilt)
-    digests = sync_assignments(course)
-    manual_before, held = read_manual_scores(course)  # before any student code runs
-    pairs, results = find_submissions(course)
-    snapshot = course.state_dir / "gradebook-snapshot.db"
-    shutil.copy(course.gradebook, snapshot)  # workers read locked cells from copies of this
-    kernelspec_dir = None if unsafe else str(write_kernelspec(course.state_dir / "kernelspec"))
+    # -- 1. check
+    def check(self) -> None:
+        rebuilt = ensure_gradebook(self.course)
+        if rebuilt:
+            self.notes.append(rebuilt)
+        self.digests = sync_assignments(self.course)
+        self.manual_before, self.held = read_manual_scores(self.course)  # before any student code runs
+        self.snapshot = self.course.state_dir / "gradebook-snapshot.db"
+        shutil.copy(self.course.gradebook, self.snapshot)  # workers read locked cells from copies of this
+        self.roster = Roster(self.course)
+        self.notes += self.roster.problems
 
-    todo: list[Job] = []
-    fingerprints: dict[tuple[str, str], str] = {}
-    reused: set[tuple[str, str]] = set()
-    ignored_manual: list[str] = []
-    regraded_by_hand: set[tuple[str, str]] = set()  # reused, but a grader changed a written answer's score
+    # -- 2. intake
+    def take_in(self, zip_path: Path | None) -> None:
+        course = self.course
+        intake: Intake = (collect_zip(course, self.roster, zip_path) if zip_path is not None
+                          else read_folder(course, self.roster, course.submitted_dir))
+        self.intake_notes = {k: v for k, v in intake.notes.items() if k[0]}
+        self.notes += [note for k, note in intake.notes.items() if not k[0]]
+        stored = {(r.student, r.assignment): r for r in course.stored_results()}
+        for problem in intake.problems:  # a placeholder never hides an earlier grade (the roster only grows)
+            key = (problem.student, problem.assignment)
+            if problem.status == MISSING and key in stored:
+                continue
+            problem.sandboxed = not self.unsafe
+            self._keep(problem, fresh=True, save=problem.status != MISSING)
+        for student, assignment, folder in intake.submissions:
+            self._plan(student, assignment, folder, stored.get((student, assignment)))
+        for key, result in stored.items():  # everyone graded before and absent from this intake
+            if key not in self.results and key not in self.todo and result.assignment in self.digests:
+                self._take_manual(result)
+                self._keep(result, fresh=False)
+        for key in self.roster.students:
+            for assignment in course.assignments():
+                if (key, assignment) not in self.results and (key, assignment) not in self.todo:
+                    self._keep(SubmissionResult(key, assignment, MISSING, "no submission"), fresh=True, save=False)
 
-    def take_manual(result: SubmissionResult) -> bool:
+    def _plan(self, student: str, assignment: str, folder: Path, previous: SubmissionResult | None) -> None:
+        key = (student, assignment)
+        fingerprint = submission_fingerprint(folder, self.digests[assignment], not self.unsafe)
+        self.fingerprints[key] = fingerprint
+        if not self.force and previous is not None and previous.fingerprint == fingerprint:
+            if previous.status != GRADED or key in self.held or remerge_from_autograded(self.course, previous):
+                changed = self._take_manual(previous)
+                self.reused.add(key)
+                self._keep(previous, fresh=changed)
+                return
+            # graded, but neither in the gradebook nor with its executed notebook: grade it again
+        reason = precheck(folder, assignment)
+        if reason:
+            self._keep(SubmissionResult(student, assignment, FAILED, reason, fingerprint, sandboxed=not self.unsafe),
+                       fresh=True)
+            return
+        self.todo[key] = Job(student, assignment, str(folder), str(self.course.source_notebook(assignment)),
+                             str(self.snapshot), str(self.course.state_dir / "work" / f"{student}__{assignment}"),
+                             wall_limit_s=wall_limit(self.cell_timeout_s), cell_timeout_s=self.cell_timeout_s,
+                             sandboxed=not self.unsafe)
+
+    def _take_manual(self, result: SubmissionResult) -> bool:
         """Take the grader's written-answer scores; True if they changed what the result says."""
         key = (result.student, result.assignment)
-        if key not in held:  # the gradebook was rebuilt: the stored manual grades stand
+        if key not in self.held:  # the gradebook was rebuilt: the stored manual grades stand
             return False
         before = [t.points for t in result.tests]
-        ignored_manual.extend(apply_manual_scores(result, manual_before.get(key, {})))
+        self.ignored_manual.extend(apply_manual_scores(result, self.manual_before.get(key, {})))
         return before != [t.points for t in result.tests]
 
-    for student, assignment in pairs:
-        fingerprint = submission_fingerprint(course, student, assignment, digests[assignment], not unsafe)
-        fingerprints[(student, assignment)] = fingerprint
-        previous = course.load_result(student, assignment)
-        if not force and previous is not None and previous.fingerprint == fingerprint:
-            if previous.status == GRADED and (student, assignment) not in held:
-                if not remerge_from_autograded(course, previous):
-                    previous = None  # its executed notebook is gone too: grade it again
-            if previous is not None:
-                if take_manual(previous):
-                    regraded_by_hand.add((student, assignment))
-                course.save_result(previous)
-                results.append(previous)
-                reused.add((student, assignment))
-                continue
-        reason = precheck(course, student, assignment)
-        if reason:
-            result = SubmissionResult(student, assignment, FAILED, reason, fingerprint, sandboxed=not unsafe)
-            course.save_result(result)
-            results.append(result)
-            continue
-        todo.append(Job(student, assignment, str(course.submitted_dir / student / assignment),
-                        str(course.source_notebook(assignment)), str(snapshot),
-                        str(course.state_dir / "work" / f"{student}__{assignment}"),
-                        wall_limit_s=wall_limit(cell_timeout_s), cell_timeout_s=cell_timeout_s,
-                        sandboxed=not unsafe))
-
-    by_key = {(job.student, job.assignment): job for job in todo}
-    # their feedback must be (re)written
-    fresh = ({(r.student, r.assignment) for r in results} - reused) | regraded_by_hand
-
-    def finish(result: SubmissionResult) -> None:
+    def _keep(self, result: SubmissionResult, fresh: bool, save: bool = True) -> None:
         key = (result.student, result.assignment)
-        job = by_key[key]
-        result.fingerprint = fingerprints[key]
+        if key in self.intake_notes and self.intake_notes[key] not in result.reason:
+            result.reason = "; ".join(filter(None, [result.reason, self.intake_notes[key]]))
+        self.results[key] = result
+        if save and result.status != MISSING:
+            self.course.save_result(result)
+        if fresh:
+            self.fresh.add(key)
+
+    # -- 4. store, merge, feedback: as each notebook finishes
+    def finish(self, result: SubmissionResult) -> None:
+        course = self.course
+        key = (result.student, result.assignment)
+        job = self.todo[key]
+        result.fingerprint = self.fingerprints[key]
         result.sandboxed = job.sandboxed
+        executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
         if result.status == GRADED:
             merge_error = merge_into_gradebook(course, result.student, result.assignment,
                                                Path(job.work_dir) / "autograded")
@@ -174,44 +184,90 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
                 result.status, result.reason, result.tests = FAILED, f"could not save grades: {merge_error}", []
             else:
                 previous = course.load_result(*key)
-                if key not in held and previous is not None:  # rebuilt gradebook: keep the stored manual grades
+                if key not in self.held and previous is not None:  # rebuilt gradebook: keep stored manual grades
                     stored = {t.grade_id: t.manual_score for t in previous.tests if t.manual_score is not None}
                     apply_manual_scores(result, stored)
-                take_manual(result)
-        elif result.status == NEEDS_REVIEW:  # kept for the TA who reviews it (not in the gradebook)
-            executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
-            if executed.exists():
-                course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(executed, course.executed_notebook(*key))
-        course.save_result(result)
-        results.append(result)
-        fresh.add(key)
+                self._take_manual(result)
+        elif result.status == NEEDS_REVIEW and executed.exists():  # kept for the TA (not in the gradebook)
+            course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(executed, course.executed_notebook(*key))
+        self._keep(result, fresh=False)
         shutil.rmtree(job.work_dir, ignore_errors=True)
-        bar.set_postfix_str(f"last: {result.student}/{result.assignment} {result.status}")
-        bar.update(1)
+        self.write_feedback([result])
 
-    if todo:
-        pool = WorkerPool(min(jobs, len(todo)), kernelspec_dir)  # before tqdm's monitor thread: workers fork
-        bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress,
+    def write_feedback(self, results: list[SubmissionResult]) -> None:
+        from .feedback import write_feedback
+
+        write_feedback(self.course, results, {k: s.id for k, s in self.roster.students.items()})
+
+    # -- 5. restore and report
+    def wrap_up(self, started: float, sandbox: str, interrupted: bool) -> GradeRun:
+        from .reports import write_reports
+        from .summary_page import write_summary_html
+
+        results = sorted(self.results.values(), key=lambda r: (r.student, r.assignment))
+        restored = restore_scores(self.course, results)
+        if restored.corrected:
+            self.notes.append(f"the gradebook held {len(restored.corrected)} score(s) that the grader did not give; "
+                              f"restored from the stored results: {', '.join(restored.corrected[:10])}"
+                              + (" ..." if len(restored.corrected) > 10 else ""))
+        if self.ignored_manual:
+            self.notes.append("manual scores on autograded tests are not counted (points of tests come from the "
+                              "autograder; fix the test and regrade instead): "
+                              + ", ".join(sorted(set(self.ignored_manual))[:10]))
+        if interrupted:
+            self.notes.append("grading was interrupted: run `make grade` again to grade the notebooks still marked "
+                              "as interrupted (everything graded so far is kept)")
+        stale = [r for r in results if (r.student, r.assignment) in self.fresh
+                 or not feedback_path(self.course, r).exists()]
+        self.write_feedback(stale)
+        self.roster.save()
+        run = GradeRun(results, len(self.todo), len(self.reused), round(time.monotonic() - started, 1), sandbox,
+                       self.notes, dict(self.roster.students), interrupted)
+        write_reports(self.course, run)
+        write_summary_html(self.course, run)
+        return run
+
+
+def grade_class(course: Course, jobs: int | None = None, force: bool = False, cell_timeout_s: int | None = None,
+                progress: bool = True, unsafe: bool = False, zip_path: Path | None = None) -> GradeRun:
+    """Autograde every submission (course.submitted_dir, or an LMS zip); write feedback and reports."""
+    from tqdm import tqdm
+
+    from .nbgrader_config import CELL_TIMEOUT_S
+    from .sandbox import write_kernelspec
+    from .sandbox_caps import remove_cgroups
+    from .workers import WorkerPool
+
+    started = time.monotonic()
+    jobs = jobs or os.cpu_count() or 1
+    sandbox = check_sandbox(unsafe)
+    grading = ClassGrading(course, force, cell_timeout_s or CELL_TIMEOUT_S, unsafe)
+    grading.check()
+    grading.take_in(zip_path)
+    kernelspec_dir = None if unsafe else str(write_kernelspec(course.state_dir / "kernelspec"))
+    interrupted = False
+    if grading.todo:
+        pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir)  # before tqdm's thread: workers fork
+        bar = tqdm(total=len(grading.todo), desc="grading", unit="notebook", disable=not progress,
                    bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")
+
+        def on_result(result: SubmissionResult) -> None:
+            grading.finish(result)
+            bar.set_postfix_str(f"last: {result.student}/{result.assignment} {result.status}")
+            bar.update(1)
+
         try:
-            pool.run(todo, finish)
+            pool.run(list(grading.todo.values()), on_result)
+        except KeyboardInterrupt:  # Ctrl-C: keep what is graded, report, say what is left
+            interrupted = True
+            for key, job in grading.todo.items():
+                if key not in grading.results or grading.results[key].fingerprint != grading.fingerprints[key]:
+                    grading.results[key] = SubmissionResult(job.student, job.assignment, FAILED,
+                                                            "grading was interrupted before this notebook: "
+                                                            "run `make grade` again")
         finally:
             pool.close()
             bar.close()
             remove_cgroups(wait_s=5.0)
-
-    restored = restore_scores(course, results)
-    if restored.corrected:
-        notes.append(f"the gradebook held {len(restored.corrected)} score(s) that the grader did not give; "
-                     f"restored from the stored results: {', '.join(restored.corrected[:10])}"
-                     + (" ..." if len(restored.corrected) > 10 else ""))
-    if ignored_manual:
-        notes.append("manual scores on autograded tests are not counted (points of tests come from the "
-                     f"autograder; fix the test and regrade instead): {', '.join(sorted(set(ignored_manual))[:10])}")
-    results.sort(key=lambda r: (r.student, r.assignment))
-    stale = [r for r in results if (r.student, r.assignment) in fresh or not feedback_path(course, r).exists()]
-    write_feedback(course, stale)
-    run = GradeRun(results, len(todo), len(reused), round(time.monotonic() - started, 1), sandbox, notes)
-    write_reports(course, run)
-    return run
+    return grading.wrap_up(started, sandbox, interrupted)

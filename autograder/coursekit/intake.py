@@ -137,6 +137,8 @@ def _assignment_in(name: str, assignments: list[str]) -> str | None:
 
 def _owner(parts: tuple[str, ...]) -> str | None:
     """The student an entry belongs to: its folder (`alice/...`) or the flat name's first field."""
+    if ".." in parts:  # refused below; still reported against the folder it came from
+        return parts[0] if parts[0] not in ("..", ".") else None
     if len(parts) >= 2 and parts[-2] not in ("", ".", "..", "extracted"):
         return parts[-2]
     match = re.match(r"^([^_]+)_", parts[-1])

@@ -117,9 +117,10 @@ def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_fil
     neither change nor replace what nbgrader reads and writes there."""
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+            # /tmp first: the environment (a venv in a clone under /tmp, say) is mounted over it
+            "--size", str(TMP_SIZE_MB << 20), "--tmpfs", "/tmp",
             *_environment_mounts(),
             "--proc", "/proc", "--dev", "/dev",
-            "--size", str(TMP_SIZE_MB << 20), "--tmpfs", "/tmp",
             "--size", str(WORK_SIZE_MB << 20), "--perms", "0777", "--tmpfs", WORK]
     for entry in sorted(os.listdir(workdir)):
         if entry != ".ipynb_checkpoints" and not os.path.islink(os.path.join(workdir, entry)):

@@ -15,12 +15,28 @@ from .model import FAILED, Job, SubmissionResult
 from .paths import DATA_DIR
 
 
-def _worker_main(conn, kernelspec_dir: str | None) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A thread in each worker: if the grader itself is killed, end this worker and its group at once
+    (its sandboxes die with it), rather than wait forever for the next job."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            try:
+                os.killpg(0, signal.SIGKILL)
+            finally:
+                os._exit(1)
+
+
+def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
     """A worker process: import nbgrader once, then execute jobs until told to stop."""
+    import threading
+
     from .sandbox import ENV_DATA_DIR
     from .sandbox_caps import remove_cgroups
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle: it closes the pool
+    threading.Thread(target=_die_with_parent, args=(parent,), daemon=True).start()
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
     # an unsandboxed kernel inherits this environment; the sandbox sets its own (sandbox.KERNEL_ENV)
     os.environ.setdefault("COURSE_DATA_DIR", str(DATA_DIR))
@@ -59,7 +75,7 @@ class WorkerPool:
 
     def _start(self):
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir), daemon=True)
+        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir, os.getpid()), daemon=True)
         process.start()
         return process, parent
 

@@ -1,0 +1,128 @@
+"""Intake: an LMS zip or a folder becomes the class, entry by entry; one bad entry never stops it,
+every student is accounted for, and any id the LMS uses grades under a safe folder name."""
+from __future__ import annotations
+
+import csv
+import zipfile
+
+import pytest
+
+from coursekit.intake import Roster, collect_zip, read_folder, student_key
+from coursekit.model import FAILED, MISSING, Course
+from coursekit.paths import assignments
+
+FIRST, LAST = assignments()[0], assignments()[-1]
+NB = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def _zip(path, entries):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text, when in entries:
+            archive.writestr(zipfile.ZipInfo(name, date_time=when), text)
+    return path
+
+
+def _collect(tmp_path, entries):
+    course = Course(tmp_path / "course")
+    roster = Roster(course)
+    intake = collect_zip(course, roster, _zip(tmp_path / "export.zip", entries))
+    return course, roster, intake
+
+
+T1, T2 = (2026, 11, 20, 10, 0, 0), (2026, 11, 21, 9, 30, 0)
+
+
+def test_folder_and_flat_layouts_are_collected(tmp_path):
+    _, roster, intake = _collect(tmp_path, [
+        (f"alice/{FIRST}.ipynb", NB, T1),
+        (f"bob_12345_assignsubmission_file_{FIRST}.ipynb", NB, T1),
+        (f"bob_12345_assignsubmission_file_{LAST}.ipynb", NB, T1)])
+    taken = {(roster.display(k), a): folder for k, a, folder in intake.submissions}
+    assert set(taken) == {("alice", FIRST), ("bob", FIRST), ("bob", LAST)}
+    assert (taken[("bob", LAST)] / f"{LAST}.ipynb").read_text() == NB
+
+
+def test_a_path_that_leaves_the_archive_is_refused_and_reported_against_its_student(tmp_path):
+    course, roster, intake = _collect(tmp_path, [
+        ("mallory/../../evil.ipynb", NB, T1), (f"mallory/../../../{FIRST}.ipynb", NB, T1),
+        (f"alice/{FIRST}.ipynb", NB, T1)])
+    assert not (tmp_path / "evil.ipynb").exists() and not list(tmp_path.parent.glob("evil.ipynb"))
+    assert [roster.display(k) for k, _, _ in intake.submissions] == ["alice"]
+    refused = [p for p in intake.problems if roster.display(p.student) == "mallory"]
+    assert refused and all("leaves the archive" in p.reason for p in refused), refused
+    written = [p for p in (course.state_dir / "lms").rglob("*") if p.is_file()]
+    assert all(course.state_dir in p.parents for p in written)
+
+
+def test_the_same_student_twice_takes_the_latest_and_says_so(tmp_path):
+    _, roster, intake = _collect(tmp_path, [
+        (f"carol_1_assignsubmission_file_{FIRST}.ipynb", '{"old": 1}', T1),
+        (f"carol/{FIRST}.ipynb", NB, T2)])
+    (key, assignment, folder), = intake.submissions
+    assert (folder / f"{FIRST}.ipynb").read_text() == NB
+    assert "latest" in intake.notes[(key, assignment)]
+
+
+def test_two_files_with_the_same_time_are_a_conflict_named_for_the_student(tmp_path):
+    _, roster, intake = _collect(tmp_path, [
+        (f"dave_1_file_{FIRST}.ipynb", NB, T1), (f"dave_1_file_{FIRST} (1).ipynb", NB, T1)])
+    assert intake.submissions == []
+    problem, = [p for p in intake.problems if p.assignment == FIRST]
+    assert problem.status == FAILED and "cannot tell which one counts" in problem.reason
+    assert roster.display(problem.student) == "dave"
+
+
+def test_a_student_with_only_other_files_appears_with_the_reason(tmp_path):
+    _, roster, intake = _collect(tmp_path, [
+        ("erin_7_assignsubmission_file_report.pdf", "%PDF", T1), (f"erin_7_file_{FIRST}.py", "x = 1", T1)])
+    reasons = {p.assignment: p for p in intake.problems if roster.display(p.student) == "erin"}
+    assert set(reasons) == set(assignments())
+    assert all(p.status == MISSING and "report.pdf" in p.reason and ".ipynb" in p.reason for p in reasons.values())
+
+
+@pytest.mark.parametrize("student_id", ["Zoë Ångström", "o'brien (2)", ".hidden", "a.b.c", "[x]*?", "x" * 90])
+def test_any_id_maps_to_a_safe_folder_name_and_back(tmp_path, student_id):
+    key = student_key(student_id)
+    assert key.replace("-", "").replace("_", "").isalnum() and len(key) <= 64 and not key.startswith(".")
+    course, roster, intake = _collect(tmp_path, [(f"{student_id}/{FIRST}.ipynb", NB, T1)])
+    (got, _, _), = intake.submissions
+    assert got == key and roster.display(key) == student_id
+    roster.save()
+    assert Roster(course).display(key) == student_id, "the mapping survives the run"
+
+
+def test_folder_intake_keeps_dot_and_bracket_ids_and_reports_unknown_folders(tmp_path):
+    course = Course(tmp_path / "course")
+    for student in (".dotted", "ann (2)"):
+        (course.submitted_dir / student / FIRST).mkdir(parents=True)
+    (course.submitted_dir / "ann (2)" / f"{FIRST}-final").mkdir()
+    roster = Roster(course)
+    intake = read_folder(course, roster, course.submitted_dir)
+    assert {roster.display(k) for k, _, _ in intake.submissions} == {".dotted", "ann (2)"}
+    unknown = [p for p in intake.problems if p.assignment == f"{FIRST}-final"]
+    assert unknown and "not an assignment" in unknown[0].reason and "rename" in unknown[0].reason
+
+
+def test_roster_csv_adds_names_emails_and_students_who_handed_in_nothing(tmp_path):
+    course = Course(tmp_path / "course")
+    course.root.mkdir(parents=True)
+    with open(course.root / "roster.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([["id", "name", "email"], ["frank", "Frank F.", "f@example.org"]])
+    roster = Roster(course)
+    assert roster.students[student_key("frank")].email == "f@example.org"
+
+
+def test_grade_refuses_a_zip_that_is_not_one_with_a_clear_message(tmp_path, capsys):
+    from coursekit.cli import main
+
+    bogus = tmp_path / "export.zip"
+    bogus.write_text("not a zip")
+    assert main(["grade", "--course", str(tmp_path / "course"), "--zip", str(bogus)]) == 2
+    assert "is not a zip file" in capsys.readouterr().err
+
+
+def test_grade_without_submissions_says_where_to_put_them(tmp_path, capsys):
+    from coursekit.cli import main
+
+    assert main(["grade", "--course", str(tmp_path / "course")]) == 2
+    assert "no submissions" in capsys.readouterr().err
