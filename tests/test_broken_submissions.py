@@ -99,7 +99,8 @@ def build_cases(submitted):
         "raising_cell": ("graded", full),  # an error outside the tests costs nothing
         "kernel_dies": ("failed", "kernel died"),
         "hung_cell": ("graded", full),  # interrupted at the cell limit, the rest still runs
-        "hung_ignoring_interrupt": ("failed", "did not finish"),
+        # never answers the interrupt: graded again in a fresh kernel without that cell
+        "hung_ignoring_interrupt": ("graded", full),
         # interrupted at the cell limit, answers 10 s later: only that cell is lost
         "stuck_in_native_code": ("graded", full),
         "json_list": ("failed", "a JSON list, not a notebook; re-download it from JupyterLab (File > Download)"),
@@ -136,6 +137,14 @@ def test_broken_submission_gets_its_expected_outcome(broken_class, student):
     else:
         assert detail in result.reason, f"{student}: expected a reason mentioning {detail!r}, got {result.reason!r}"
         assert result.points == 0
+
+
+def test_a_cell_that_never_answers_the_interrupt_is_skipped_and_named(broken_class):
+    course, run, _, _ = broken_class
+    result = results_by_key(run)[("hung_ignoring_interrupt", ASSIGNMENT)]
+    assert "skipped" in result.reason and "fresh kernel" in result.reason, result.reason
+    executed = nbformat.read(course.executed_notebook("hung_ignoring_interrupt", ASSIGNMENT), as_version=4)
+    assert any(o.get("ename") == "CellSkipped" for c in executed.cells if c.cell_type == "code" for o in c.outputs)
 
 
 def test_renamed_graded_cells_are_named_in_the_note(broken_class):

@@ -23,6 +23,38 @@ from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Course, Job, Submiss
 from .source_flags import flag_notebook
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
+SKIPPED = ("CellSkipped", "the grader skipped this cell: it did not stop when interrupted at its time limit, "
+                          "so the notebook was graded again in a fresh kernel without it")
+
+
+def cell_digest(source: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def tracked_execute_class():
+    """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
+    answered: if the kernel never answers again, that cell is the one to skip on a retry."""
+    from nbgrader.preprocessors import Execute
+    from traitlets import Unicode
+
+    class TrackedExecute(Execute):
+        progress_path = Unicode("").tag(config=True)
+
+        def on_cell_executed(self, **kwargs):
+            super().on_cell_executed(**kwargs)
+            if not self.progress_path:
+                return
+            path = Path(self.progress_path)
+            if kwargs["execute_reply"]["content"].get("ename") == "CellTimeoutError":
+                if not path.exists() or not path.read_text():
+                    path.write_text(cell_digest(kwargs["cell"].source))
+            else:  # the kernel answered: whatever timed out before was not stuck for good
+                path.write_text("")
+
+    return TrackedExecute
 
 
 def precheck(folder: Path, assignment: str) -> str:
@@ -221,6 +253,15 @@ def execute_job(job: Job) -> SubmissionResult:
     note = "; ".join(repair_graded_cells(nb, source_ids, graded_ids))
     flags = flag_notebook(nb, {c.source for c in source.cells})
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
+    skipped = 0
+    for cell in nb["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
+        if job.skip_cells and cell_digest(text) in job.skip_cells:
+            cell.setdefault("metadata", {}).setdefault("tags", []).append(SKIP_TAG)
+            skipped += 1
+    if skipped:
+        note = "; ".join(filter(None, [note, f"{skipped} cell(s) skipped: they did not stop when interrupted at the "
+                                              "time limit; the rest was graded in a fresh kernel"]))
     notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
     ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
@@ -230,6 +271,14 @@ def execute_job(job: Job) -> SubmissionResult:
     # (the wall-clock limit still ends a kernel that never answers) instead of failing the notebook.
     config.Execute.iopub_timeout = job.cell_timeout_s + 30
     config.Execute.raise_on_iopub_timeout = False
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute
+
+    tracked = tracked_execute_class()
+    config.Autograde.autograde_preprocessors = [
+        tracked if p is Execute else p for p in Autograde().autograde_preprocessors]
+    config.TrackedExecute.progress_path = str(job.progress_file)
+    job.progress_file.unlink(missing_ok=True)
     if job.sandboxed:
         config.Execute.kernel_name = SANDBOX_KERNEL
     try:
@@ -243,6 +292,10 @@ def execute_job(job: Job) -> SubmissionResult:
         outcome.reason = summarise_failure(result.get("log", "") + "\n" + (result.get("error") or ""))
     else:
         executed = nbformat.read(executed_path, as_version=4)
+        for cell in executed.cells:  # a skipped cell ran nothing: a skipped test must not pass
+            if SKIP_TAG in cell.metadata.get("tags", []) and cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("error", ename=SKIPPED[0], evalue=SKIPPED[1],
+                                                       traceback=[f"{SKIPPED[0]}: {SKIPPED[1]}"])]
         problems = check_known_answers(executed, plan)
         nbformat.write(remove_known_answers(executed, plan), executed_path)
         outcome.tests = read_outcomes(executed, Path(job.source_notebook))

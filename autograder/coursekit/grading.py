@@ -193,7 +193,20 @@ class ClassGrading:
             shutil.copy(executed, course.executed_notebook(*key))
         self._keep(result, fresh=False)
         shutil.rmtree(job.work_dir, ignore_errors=True)
+        job.progress_file.unlink(missing_ok=True)
         self.write_feedback([result])
+
+    def retry_without_stuck_cell(self, job: Job) -> Job | None:
+        """A job whose kernel never answered an interrupt: once, a fresh kernel without that cell."""
+        try:
+            stuck = job.progress_file.read_text().strip()
+        except OSError:
+            return None
+        if not stuck or stuck in job.skip_cells or len(job.skip_cells) >= 1:
+            return None
+        retry = Job(**{**vars(job), "skip_cells": [*job.skip_cells, stuck]})
+        self.todo[(job.student, job.assignment)] = retry
+        return retry
 
     def write_feedback(self, results: list[SubmissionResult]) -> None:
         from .feedback import write_feedback
@@ -258,7 +271,7 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
             bar.update(1)
 
         try:
-            pool.run(list(grading.todo.values()), on_result)
+            pool.run(list(grading.todo.values()), on_result, grading.retry_without_stuck_cell)
         except KeyboardInterrupt:  # Ctrl-C: keep what is graded, report, say what is left
             interrupted = True
             for key, job in grading.todo.items():

@@ -87,6 +87,12 @@ class Job:
     wall_limit_s: float
     cell_timeout_s: int
     sandboxed: bool = True
+    skip_cells: list[str] = field(default_factory=list)  # sha256 of cells that never answered an interrupt
+
+    @property
+    def progress_file(self) -> Path:
+        """Where the worker notes the cell it is running (read when the job outruns its limit)."""
+        return Path(self.work_dir + ".progress")
 
 
 class Course:

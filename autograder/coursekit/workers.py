@@ -79,7 +79,9 @@ class WorkerPool:
         process.start()
         return process, parent
 
-    def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None]) -> None:
+    def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None],
+            on_stuck: Callable[[Job], Job | None] = lambda job: None) -> None:
+        """Run every job; on_stuck(job) may give a job to run instead of one that outran its limit."""
         pending = list(jobs)
         busy: dict[int, tuple[Job, float]] = {}
         while pending or busy:
@@ -98,12 +100,17 @@ class WorkerPool:
                         self._replace(slot)
                     del busy[slot]
                 elif not process.is_alive() or time.monotonic() - started > job.wall_limit_s:
+                    stuck = process.is_alive()
                     reason = (f"grading did not finish within {job.wall_limit_s:.0f} s (a cell ignored the "
-                              "interrupt at its time limit)") if process.is_alive() else "the grading worker crashed"
+                              "interrupt at its time limit)") if stuck else "the grading worker crashed"
                     self._replace(slot)
+                    retry = on_stuck(job) if stuck else None
+                    del busy[slot]
+                    if retry is not None:
+                        pending.insert(0, retry)
+                        continue
                     on_result(SubmissionResult(job.student, job.assignment, FAILED, reason,
                                                seconds=round(time.monotonic() - started, 2)))
-                    del busy[slot]
 
     def _replace(self, slot: int) -> None:
         process, conn = self.workers[slot]
