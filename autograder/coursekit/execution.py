@@ -34,6 +34,10 @@ def cell_digest(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
+class StuckKernel(RuntimeError):
+    """The kernel never answered the interrupt of a timed-out cell (its digest is the message)."""
+
+
 def tracked_execute_class():
     """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
     answered: if the kernel never answers again, that cell is the one to skip on a retry."""
@@ -49,8 +53,10 @@ def tracked_execute_class():
                 return
             path = Path(self.progress_path)
             if kwargs["execute_reply"]["content"].get("ename") == "CellTimeoutError":
-                if not path.exists() or not path.read_text():
-                    path.write_text(cell_digest(kwargs["cell"].source))
+                if path.exists() and path.read_text():
+                    # a second cell timed out and the kernel never answered in between: stop here
+                    raise StuckKernel(path.read_text())
+                path.write_text(cell_digest(kwargs["cell"].source))
             else:  # the kernel answered: whatever timed out before was not stuck for good
                 path.write_text("")
 
@@ -269,7 +275,7 @@ def execute_job(job: Job) -> SubmissionResult:
     config.Execute.timeout = job.cell_timeout_s
     # An interrupted kernel busy in native code answers only when that code returns: wait for it
     # (the wall-clock limit still ends a kernel that never answers) instead of failing the notebook.
-    config.Execute.iopub_timeout = job.cell_timeout_s + 30
+    config.Execute.iopub_timeout = job.cell_timeout_s
     config.Execute.raise_on_iopub_timeout = False
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
@@ -287,6 +293,12 @@ def execute_job(job: Job) -> SubmissionResult:
         shutil.rmtree(ipc_dir, ignore_errors=True)
     outcome = SubmissionResult(job.student, job.assignment, GRADED, reason=note, flags=flags, sandboxed=job.sandboxed)
     executed_path = work / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+    stuck = job.progress_file.read_text().strip() if job.progress_file.exists() else ""
+    if not result["success"] and "StuckKernel" in result.get("log", "") and stuck and not job.skip_cells:
+        # once: a fresh kernel replays the notebook without the cell that never answered
+        retry = execute_job(Job(**{**vars(job), "skip_cells": [stuck]}))
+        retry.seconds = round(time.monotonic() - started, 2)
+        return retry
     if not result["success"] or not executed_path.exists():
         outcome.status = FAILED
         outcome.reason = summarise_failure(result.get("log", "") + "\n" + (result.get("error") or ""))

@@ -58,9 +58,9 @@ def submission_fingerprint(folder: Path, source_digest: str, sandboxed: bool) ->
 
 
 def wall_limit(cell_timeout_s: int) -> float:
-    """Seconds one notebook may take in all: a few cells at their limit (and the wait for an
-    interrupted kernel to answer) plus kernel start-up."""
-    return 60.0 + 4 * cell_timeout_s
+    """Seconds one notebook may take in all: two cells at their limit, each with the wait for the
+    interrupted kernel to answer, kernel start-up, and a replay without a cell that never answered."""
+    return 90.0 + 6 * cell_timeout_s
 
 
 def check_sandbox(unsafe: bool) -> str:

@@ -37,6 +37,7 @@ def _distribution_plot(course, run) -> str:
         axis.hist(points, bins=10, range=(0, limits[assignment] or 1), color="#4c72b0")
         axis.set_title(f"{assignment} (n={len(points)})", fontsize=9)
         axis.set_xlabel(f"points out of {limits[assignment]:g}")
+        axis.yaxis.get_major_locator().set_params(integer=True)  # students come whole
     axes[0][0].set_ylabel("students")
     figure.tight_layout()
     image = _png(figure)

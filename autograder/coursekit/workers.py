@@ -14,6 +14,9 @@ from .execution import execute_job
 from .model import FAILED, Job, SubmissionResult
 from .paths import DATA_DIR
 
+WORKER_CRASHED = ("the grading worker crashed (the machine's fault, not the notebook's, unless it repeats: "
+                  "run `make grade` again)")
+
 
 def _die_with_parent(parent: int) -> None:
     """A thread in each worker: if the grader itself is killed, end this worker and its group at once
@@ -56,7 +59,8 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
             result = execute_job(Job(**job))
         except Exception as error:  # a bug or a broken submission must not take the run down
             result = SubmissionResult(job["student"], job["assignment"], FAILED,
-                                      f"grader error: {type(error).__name__}: {error}"[:300])
+                                      f"grader error (not the student's fault: a TA runs `make grade` again, and "
+                                      f"reports it if it stays): {type(error).__name__}: {error}"[:400])
             result.reason += " | " + traceback.format_exc().strip().splitlines()[-1][:200]
         remove_cgroups()
         conn.send(asdict(result))
@@ -96,13 +100,13 @@ class WorkerPool:
                     try:
                         on_result(SubmissionResult.from_json(conn.recv()))
                     except (EOFError, OSError):
-                        on_result(SubmissionResult(job.student, job.assignment, FAILED, "the grading worker crashed"))
+                        on_result(SubmissionResult(job.student, job.assignment, FAILED, WORKER_CRASHED))
                         self._replace(slot)
                     del busy[slot]
                 elif not process.is_alive() or time.monotonic() - started > job.wall_limit_s:
                     stuck = process.is_alive()
                     reason = (f"grading did not finish within {job.wall_limit_s:.0f} s (a cell ignored the "
-                              "interrupt at its time limit)") if stuck else "the grading worker crashed"
+                              "interrupt at its time limit, even in a fresh kernel without that cell)") if stuck else WORKER_CRASHED
                     self._replace(slot)
                     retry = on_stuck(job) if stuck else None
                     del busy[slot]
