@@ -21,7 +21,6 @@ from coursekit.intake import student_key
 from coursekit.model import Course
 from coursekit.paths import REPO_ROOT, assignments
 from coursekit.releases import student_notebook
-from coursekit.sources import write_notebook
 
 from conftest import GRADING_CELL_TIMEOUT_S
 

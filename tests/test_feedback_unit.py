@@ -6,7 +6,7 @@ import json
 import nbformat
 
 from coursekit.feedback import clean_for_student, strip_hidden
-from coursekit.execution import repair_duplicates
+from coursekit.submission_checks import repair_duplicates
 
 
 def test_strip_hidden_removes_regions_and_markers_only():

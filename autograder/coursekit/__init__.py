@@ -9,12 +9,14 @@ Modules, one concern each:
 - ``sandbox`` and ``sandbox_caps``: the bubblewrap kernel every grading kernel runs in, and its caps.
 - ``known_answers``: the grader's own must-fail / must-pass cells and the kernel-state check.
 - ``source_flags``: what in a student's own code a TA should look at.
+- ``submission_checks``: what is checked and mended in a submission before anything runs.
 - ``execution``: one submission in a private nbgrader course (runs in a worker).
 - ``workers``: the pool of forked worker processes with a wall-clock watchdog.
 - ``gradebook``: nbgrader's gradebook, written only from the grader's results.
-- ``grading``: a whole class: check, execute in parallel, merge, restore, report.
+- ``intake``: the roster and what each student handed in (a folder or an LMS zip).
+- ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report.
 - ``feedback``: per-student HTML feedback that never shows hidden-test code or output.
-- ``reports``: grades.csv, the per-test table and the printed summary.
+- ``reports`` and ``summary_page``: grades.csv, tests.csv, the LMS exports, summary.html, the printed summary.
 - ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests.
 - ``bench``: timings for ``make bench``.
 - ``cli``: ``python -m coursekit ...``, what the Makefile calls.

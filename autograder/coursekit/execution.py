@@ -1,4 +1,4 @@
-"""Execute one submission: pre-checks, a private nbgrader course, the sandboxed kernel, the scores.
+"""Execute one submission: a private nbgrader course, the sandboxed kernel, the scores.
 
 Runs inside a worker process (see `workers`). The submission is copied into a private course
 with its own gradebook copy; known-answer cells are added (see `known_answers`); nbgrader's
@@ -13,14 +13,14 @@ import secrets
 import shutil
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import nbformat
 
 from .known_answers import check_known_answers, insert_known_answers, remove_known_answers
-from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Course, Job, SubmissionResult, TestOutcome
+from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Job, SubmissionResult, TestOutcome
 from .source_flags import flag_notebook
+from .submission_checks import repair_graded_cells
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
@@ -61,42 +61,6 @@ def tracked_execute_class():
                 path.write_text("")
 
     return TrackedExecute
-
-
-def precheck(folder: Path, assignment: str) -> str:
-    """Why this submission cannot be executed at all ('' if it can), in words that name the fix."""
-    expected = folder / f"{assignment}.ipynb"
-    if expected.is_symlink():
-        return f"{assignment}.ipynb is a link, not a file: hand in the notebook itself"
-    if not expected.is_file():
-        others = sorted(p.name for p in folder.glob("*.ipynb"))
-        found = f"found {', '.join(others)} instead" if others else "the folder holds no notebook"
-        return f"missing notebook {assignment}.ipynb ({found}); rename it to {assignment}.ipynb and resubmit"
-    redownload = "re-download it from JupyterLab (File > Download) and resubmit"
-    try:
-        text = expected.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return f"{assignment}.ipynb is not a text file (not UTF-8): it is not a notebook; {redownload}"
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return (f"{assignment}.ipynb is not a readable notebook (it is not valid JSON: the file is damaged or "
-                f"truncated); {redownload}")
-    if not isinstance(data, dict):
-        return f"{assignment}.ipynb is a JSON {type(data).__name__}, not a notebook; {redownload}"
-    if not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat"), int):
-        return f"{assignment}.ipynb is JSON but not a notebook (no cells or no format version); {redownload}"
-    if data["nbformat"] < 4:
-        return (f"{assignment}.ipynb is in an old notebook format (version {data['nbformat']}): open it in "
-                "JupyterLab, save it, and hand it in again")
-    try:
-        with warnings.catch_warnings():  # duplicate cell ids: repaired before grading
-            warnings.simplefilter("ignore")
-            nbformat.reads(text, as_version=4)
-    except Exception as error:  # anything else nbformat refuses
-        detail = str(error).strip().splitlines()[0][:150] if str(error).strip() else type(error).__name__
-        return f"{assignment}.ipynb is not a valid notebook ({detail}); {redownload}"
-    return ""
 
 
 def docstring(source: str) -> str:
@@ -174,56 +138,6 @@ def summarise_failure(log: str) -> str:
         if needle in log:
             return reason
     return "nbgrader could not execute the notebook (the TA finds the details in the grader's log)"
-
-
-def repair_graded_cells(nb: dict, source_ids: set[str], graded_ids: set[str]) -> list[str]:
-    """Make graded cells match the source before nbgrader sees them; return notes for the student.
-
-    A graded cell whose id is not in the source (renamed in the metadata) becomes an ordinary cell,
-    and nbgrader puts the source's cell back; a copied graded cell is ignored (see repair_duplicates).
-    """
-    notes = []
-    present = set()
-    for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not isinstance(meta, dict):
-            if meta is not None:
-                del cell["metadata"]["nbgrader"]
-            continue
-        grade_id = meta.get("grade_id")
-        if (meta.get("grade") or meta.get("solution") or meta.get("locked")) and grade_id not in source_ids:
-            del cell["metadata"]["nbgrader"]
-            notes.append(f"graded cell `{grade_id}` was renamed or is not part of this assignment: the source's "
-                         "cells were restored (keep the cells' metadata as released)")
-        elif grade_id:
-            present.add(grade_id)
-    duplicate_note = repair_duplicates(nb)
-    missing = sorted(graded_ids - present)  # nbgrader's add_missing_cells puts these back
-    if missing:
-        notes.append(f"graded cell(s) {', '.join(f'`{m}`' for m in missing[:6])} were missing or renamed: "
-                     "restored from the source")
-    return notes + ([duplicate_note] if duplicate_note else [])
-
-
-def repair_duplicates(nb: dict) -> str:
-    """Make a copied submission safe for nbgrader, in place; return a note for the student ('' if untouched).
-
-    A copied cell keeps its grade_id and cell id. nbgrader's DeduplicateIds then leaves an empty
-    `nbgrader` entry that crashes OverwriteCells, so later copies become ordinary cells here.
-    """
-    seen_grade_ids, seen_ids, dropped = set(), set(), []
-    for index, cell in enumerate(nb.get("cells", [])):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in seen_grade_ids:
-            del cell["metadata"]["nbgrader"]
-            dropped.append(grade_id)
-        elif grade_id:
-            seen_grade_ids.add(grade_id)
-        if "id" in cell:
-            while cell["id"] in seen_ids:
-                cell["id"] = f"{cell['id'][:50]}-copy{index}"
-            seen_ids.add(cell["id"])
-    return f"copies of graded cells ignored: {', '.join(sorted(set(dropped)))}" if dropped else ""
 
 
 def _copy_submission(source: Path, target: Path) -> None:

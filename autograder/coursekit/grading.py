@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execution import precheck
+from .submission_checks import precheck
 from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, merge_into_gradebook,
                         read_manual_scores, remerge_from_autograded, restore_scores, sync_assignments)
 from .intake import Intake, Roster, Student, collect_zip, read_folder
