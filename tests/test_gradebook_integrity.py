@@ -106,6 +106,26 @@ def test_a_damaged_gradebook_is_set_aside_and_rebuilt_without_regrading(course):
     assert list(course.root.glob("gradebook.damaged-*.db")), "the damaged file is kept for the TA"
 
 
+def test_a_resubmission_that_cannot_be_graded_takes_the_earlier_one_out_of_the_gradebook(course):
+    """The formgrader must not show (nor a grader mark) a notebook the reports no longer count."""
+    target = course.submitted_dir / "complete" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    original = target.read_bytes()
+    try:
+        target.write_text('{"cells": [')  # a broken upload replaces a graded notebook
+        run = _grade(course)
+        assert results_by_key(run)[("complete", ASSIGNMENT)].status == "failed"
+        assert "taken out of the gradebook" in " ".join(run.notes), run.notes
+        with Gradebook(course.config().CourseDirectory.db_url) as gradebook:
+            held = {(s.student.id, s.assignment.name) for s in gradebook.assignment_submissions(ASSIGNMENT)}
+        assert ("complete", ASSIGNMENT) not in held and ("blank", ASSIGNMENT) in held
+    finally:
+        target.write_bytes(original)
+    again = _grade(course)
+    assert _points(again, "complete") >= expected_autograde_points(ASSIGNMENT, "complete")
+    with Gradebook(course.config().CourseDirectory.db_url) as gradebook:
+        assert gradebook.find_submission(ASSIGNMENT, "complete") is not None
+
+
 def test_without_a_sandbox_grading_is_refused_unless_unsafe(tmp_path, monkeypatch):
     course = Course(tmp_path / "course")
     release = student_notebook(ASSIGNMENT)

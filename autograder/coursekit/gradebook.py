@@ -7,8 +7,9 @@
   points of autograded tests come from the autograder alone, so a manual score on a test cell
   (a way to forge a grade through the gradebook) is reported and ignored.
 - `restore_scores`: makes the gradebook say exactly what the stored results say (autograder
-  scores, and the manual scores read when the run started); a damaged or missing gradebook is
-  set aside and rebuilt from the stored results by `ensure_gradebook`.
+  scores, and the manual scores read when the run started; no submission that is failed or under
+  review); a damaged or missing gradebook is set aside and rebuilt from the stored results by
+  `ensure_gradebook`.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import GRADED, Course, SubmissionResult, file_digest
+from .model import FAILED, GRADED, NEEDS_REVIEW, Course, SubmissionResult, file_digest
 
 
 class GradingError(RuntimeError):
@@ -166,22 +167,39 @@ def apply_manual_scores(result: SubmissionResult, manual: dict[str, float]) -> l
 @dataclass
 class Restoration:
     corrected: list[str] = field(default_factory=list)  # scores the gradebook held that the results did not
-    missing: list[tuple[str, str]] = field(default_factory=list)  # graded submissions it does not hold
+    withdrawn: list[str] = field(default_factory=list)  # earlier submissions it held that are no longer graded
 
 
 def restore_scores(course: Course, results: list[SubmissionResult]) -> Restoration:
-    """Write every graded result's scores into the gradebook where they differ; report what differed."""
+    """Make the gradebook say what the results say; report what differed.
+
+    A graded result's scores are written where they differ. A submission that can no longer be
+    graded (failed, or under review) is taken out: the formgrader must not show, nor a grader mark,
+    an earlier notebook the reports no longer count.
+    """
+    from nbgrader.api import MissingEntry
+
     report = Restoration()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with _open(course) as gradebook:
             for result in results:
+                where = f"{result.student}/{result.assignment}"
+                if result.status in (FAILED, NEEDS_REVIEW):
+                    if not result.fingerprint:  # no notebook of its own was tried (an interrupted run)
+                        continue
+                    try:
+                        gradebook.find_submission(result.assignment, result.student)
+                    except MissingEntry:
+                        continue
+                    gradebook.remove_submission(result.assignment, result.student)
+                    report.withdrawn.append(where)
+                    continue
                 if result.status != GRADED:
                     continue
                 try:
                     submission = gradebook.find_submission_notebook(result.assignment, result.assignment, result.student)
-                except Exception:
-                    report.missing.append((result.student, result.assignment))
+                except MissingEntry:
                     continue
                 grades = {grade.cell.name: grade for grade in submission.grades}
                 for test in result.tests:
@@ -191,7 +209,7 @@ def restore_scores(course: Course, results: list[SubmissionResult]) -> Restorati
                     want_auto = test.auto_points
                     want_manual = test.manual_score if test.manual else None
                     if grade.auto_score != want_auto or grade.manual_score != want_manual:
-                        report.corrected.append(f"{result.student}/{result.assignment}/{test.grade_id}")
+                        report.corrected.append(f"{where}/{test.grade_id}")
                         grade.auto_score = want_auto
                         grade.manual_score = want_manual
                         grade.needs_manual_grade = bool(test.manual and test.effective() is None)

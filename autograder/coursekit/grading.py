@@ -224,6 +224,10 @@ class ClassGrading:
             self.notes.append(f"the gradebook held {len(restored.corrected)} score(s) that the grader did not give; "
                               f"restored from the stored results: {', '.join(restored.corrected[:10])}"
                               + (" ..." if len(restored.corrected) > 10 else ""))
+        if restored.withdrawn:
+            self.notes.append(f"taken out of the gradebook (its earlier notebook no longer counts: the new one failed "
+                              f"or needs review): {', '.join(restored.withdrawn[:10])}"
+                              + (" ..." if len(restored.withdrawn) > 10 else ""))
         if self.ignored_manual:
             self.notes.append("manual scores on autograded tests are not counted (points of tests come from the "
                               "autograder; fix the test and regrade instead): "
