@@ -46,3 +46,6 @@ def test_the_sandbox_scores_every_variant_exactly_as_the_plain_kernel(variant_ru
     differ = {key: (plain[key], boxed.get(key)) for key in plain if plain[key] != boxed.get(key)}
     assert not differ, f"{assignment}: the sandbox changes the scores of {len(differ)} variants: {list(differ.items())[:3]}"
     assert len(boxed) == len(plain) > 0
+    from coursekit.sandbox_caps import remove_cgroups
+
+    assert remove_cgroups() == 0, "a finished sandbox left a cgroup in use"

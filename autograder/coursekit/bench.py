@@ -43,6 +43,7 @@ def time_kernel(sandboxed: bool, workdir: Path, repeats: int = 5) -> float:
     from traitlets.config import Config
 
     from .sandbox import ENV_DATA_DIR, KERNEL_NAME as SANDBOX_KERNEL, write_kernelspec
+    from .sandbox_caps import remove_cgroups
 
     os.environ["JUPYTER_PATH"] = str(write_kernelspec(workdir / "kernelspec"))
     os.environ[ENV_DATA_DIR] = str(DATA_DIR)
@@ -58,6 +59,7 @@ def time_kernel(sandboxed: bool, workdir: Path, repeats: int = 5) -> float:
         client.execute()
         times.append(time.perf_counter() - started)
         shutil.rmtree(Path(config.KernelManager.ip).parent, ignore_errors=True)
+    remove_cgroups(wait_s=5.0)
     return statistics.median(times)
 
 

@@ -140,6 +140,7 @@ def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], l
 
     sandboxed: run them in the grader's sandboxed kernel instead of the course kernel."""
     from .sandbox import ENV_DATA_DIR, write_kernelspec
+    from .sandbox_caps import remove_cgroups
 
     answers = load_answers(assignment)
     BUILD_DIR.mkdir(exist_ok=True)
@@ -151,6 +152,8 @@ def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], l
         try:
             return _run_variants(assignment, answers, Path(workdir) / "run", sandboxed)
         finally:
+            if sandboxed:
+                remove_cgroups(wait_s=5.0)  # the caps' cgroups of the finished sandbox
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
