@@ -188,7 +188,7 @@ def execute_job(job: Job) -> SubmissionResult:
     config = course_config(work, ipc_prefix=Path(ipc_dir) / "k")
     config.Execute.timeout = job.cell_timeout_s
     # An interrupted kernel busy in native code answers only when that code returns: wait for it
-    # instead of failing the notebook (a kernel that never answers is caught by TrackedExecute).
+    # (the wall-clock limit still ends a kernel that never answers) instead of failing the notebook.
     config.Execute.iopub_timeout = job.cell_timeout_s
     config.Execute.raise_on_iopub_timeout = False
     from nbgrader.converters.autograde import Autograde

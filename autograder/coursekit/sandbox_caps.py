@@ -11,6 +11,7 @@ import os
 import resource
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MEMORY_LIMIT_MB = 4096
@@ -20,6 +21,15 @@ MAX_PROCESSES = 128
 MAX_FILE_MB = 512
 TMP_SIZE_MB = 512
 WORK_SIZE_MB = 512  # the in-memory working folder
+
+@dataclass
+class Caps:
+    """Which caps hold for one sandbox, and the cgroup folders to remove afterwards."""
+
+    memory: str = ""
+    processes: str = ""
+    cgroups: list[Path] = field(default_factory=list)
+
 
 def _own_cgroup(controller: str) -> Path | None:
     """A writable cgroup folder of this process for `controller` (v1, or v2 with it enabled)."""
@@ -64,21 +74,28 @@ def _cgroup_limit(controller: str, files: dict[str, str], name: str) -> Path | N
         return None
 
 
-def apply_caps(memory_mb: int, max_processes: int) -> None:
-    """Cap this process (about to exec bwrap) and so everything the sandbox starts.
-
-    Which of these caps hold on a machine is what `describe_caps` reports; `remove_cgroups`
-    sweeps the cgroup folders once their sandboxes are gone."""
+def apply_caps(memory_mb: int, max_processes: int) -> Caps:
+    """Cap this process (about to exec bwrap) and so everything the sandbox starts."""
+    caps = Caps()
     limit = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_MB << 20, MAX_FILE_MB << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    caps.memory = f"{memory_mb} MB of data per process (RLIMIT_DATA)"
     name = f"coursekit-{uuid.uuid4().hex[:12]}"
-    if _cgroup_limit("pids", {"pids.max": str(max_processes)}, name) is None and os.geteuid() != 0:
-        # RLIMIT_NPROC never binds root, whatever the namespace
+    pids = _cgroup_limit("pids", {"pids.max": str(max_processes)}, name)
+    if pids is not None:
+        caps.cgroups.append(pids)
+        caps.processes = f"{max_processes} tasks (pids cgroup)"
+    elif os.geteuid() != 0:  # RLIMIT_NPROC never binds root, whatever the namespace
         resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
-    if _cgroup_limit("memory", {"memory.limit_in_bytes": str(limit)}, name) is None:
+        caps.processes = f"{max_processes} processes (RLIMIT_NPROC)"
+    memory = _cgroup_limit("memory", {"memory.limit_in_bytes": str(limit)}, name) or \
         _cgroup_limit("memory", {"memory.max": str(limit)}, name)
+    if memory is not None:
+        caps.cgroups.append(memory)
+        caps.memory += f", {memory_mb} MB in all (memory cgroup)"
+    return caps
 
 
 def remove_cgroups(wait_s: float = 0.0, root_name_prefix: str = "coursekit-") -> int:
