@@ -9,18 +9,21 @@ JOBS   ?=
 ZIP    ?=
 FORCE  ?=
 UNSAFE ?=
+COURSE ?=
 KERNEL := fm-course
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-GRADE_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
+COURSE_ARG := $(if $(COURSE),--course $(abspath $(COURSE)))
+GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all), UNSAFE=1 (grade without the sandbox)"
+	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all), UNSAFE=1 (grade without the sandbox),"
+	@echo "             COURSE=folder (grade/formgrade another course folder than autograder/, e.g. build/demo/course)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,11 +56,11 @@ grade: $(STAMP) ## autograde autograder/submitted/ (or ZIP=lms.zip): feedback, g
 sandbox: $(STAMP) ## check that the grading sandbox (bubblewrap) works on this machine
 	$(BIN)/python -m coursekit sandbox
 
-formgrade: $(STAMP) ## open nbgrader's formgrader on the course to grade the written answers
-	cd autograder && ../$(BIN)/python -m coursekit sources >/dev/null && ../$(BIN)/jupyter lab $(ROOT_OK) --ServerApp.default_url=/formgrader
+formgrade: $(STAMP) ## grade the written answers in nbgrader's formgrader (COURSE=build/demo/course for the demo)
+	$(BIN)/python -m coursekit formgrade $(COURSE_ARG)
 
-lab: $(STAMP) ## open JupyterLab on notebooks/ (nbgrader's Validate button included)
-	cd notebooks && ../$(BIN)/jupyter lab $(ROOT_OK)
+lab: $(STAMP) ## open JupyterLab on notebooks/ as students get it (Validate button, no instructor tools)
+	$(BIN)/python notebooks/start_lab.py
 
 bench: $(STAMP) ## time each notebook (solution run, one grading) and a class of 20, serial vs parallel vs nbgrader
 	$(BIN)/python -m coursekit bench

@@ -81,6 +81,12 @@ def cmd_demo(args) -> int:
     return _grade_and_print(course, args)
 
 
+def cmd_formgrade(args) -> int:
+    from .formgrade import main
+
+    return main(Path(args.course), args.port, not args.no_browser)
+
+
 def cmd_mutants(args) -> int:
     from .mutants import main
 
@@ -118,6 +124,10 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--zip", default=None, help="an LMS zip of submissions (a folder per student, or Moodle/Canvas flat names)")
         p.add_argument("--unsafe", action="store_true", default=bool(os.environ.get("UNSAFE")),
                        help="grade without the sandbox (student code runs with your rights; the report says so)")
+    formgrade = add("formgrade", cmd_formgrade, "open nbgrader's formgrader on a graded course (127.0.0.1, with a token)")
+    formgrade.add_argument("--course", default=str(COURSE_ROOT), help="the graded course folder (default autograder/)")
+    formgrade.add_argument("--port", type=int, default=8889)
+    formgrade.add_argument("--no-browser", action="store_true", help="print the address instead of opening it")
     add("sandbox", cmd_sandbox, "check that the grading sandbox (bubblewrap) works on this machine")
     bench = add("bench", cmd_bench, "time the solutions, one grading, and a class of 20 (serial, parallel, nbgrader)")
     bench.add_argument("--class-size", type=int, default=20)

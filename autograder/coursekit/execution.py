@@ -152,7 +152,7 @@ def execute_job(job: Job) -> SubmissionResult:
     """Autograde one submission in a private course (runs inside a worker process)."""
     from nbgrader.apps.api import NbGraderAPI
 
-    from .nbgrader_config import course_config
+    from .nbgrader_config import course_config, execution_limits
     from .sandbox import KERNEL_NAME as SANDBOX_KERNEL
 
     started = time.monotonic()
@@ -186,11 +186,8 @@ def execute_job(job: Job) -> SubmissionResult:
 
     ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
     config = course_config(work, ipc_prefix=Path(ipc_dir) / "k")
-    config.Execute.timeout = job.cell_timeout_s
-    # An interrupted kernel busy in native code answers only when that code returns: wait for it
-    # (the wall-clock limit still ends a kernel that never answers) instead of failing the notebook.
-    config.Execute.iopub_timeout = job.cell_timeout_s
-    config.Execute.raise_on_iopub_timeout = False
+    for name, value in execution_limits(job.cell_timeout_s).items():
+        setattr(config.Execute, name, value)
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
 

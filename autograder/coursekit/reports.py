@@ -213,7 +213,7 @@ def summary_lines(course, run) -> list[str]:
             if result.assignment not in assignments:
                 problems.append(f"  {name}/{result.assignment}: {result.reason}")
         lines.append(f"{name:{width}s}  " + "  ".join(cells) + f"  {total:>6g} / {sum(limits.values()):g}")
-    lines.append("(* written answers still to be graded in the formgrader: `make formgrade`)")
+    lines.append("(* written answers still to be graded in the formgrader)")
     if problems:
         lines += ["Could not be graded or not handed in as a notebook (0 points, reason given):", *problems]
     if review:
@@ -226,4 +226,10 @@ def summary_lines(course, run) -> list[str]:
     lines.append(f"{run.regraded} notebook(s) graded, {run.reused} unchanged and reused, in {run.seconds:g} s. "
                  f"Reports: {course.reports_dir}/summary.html, grades.csv, tests.csv, moodle.csv, canvas.csv; "
                  f"feedback: {course.feedback_dir}/")
+    if any(r.pending_manual for r in run.results if r.status == GRADED):
+        from .formgrade import course_argument
+
+        where = course_argument(course)
+        lines.append(f"Next: grade the written answers with `make formgrade{where}`, then `make grade{where}` "
+                     "puts them into the reports.")
     return lines
