@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ INSTRUCTOR_LAB_PLUGINS = (
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:assignment-list",
     "@jupyter/nbgrader:course-list",
+    "@jupyter/nbgrader:menu",  # would be left empty
+    "@jupyterlab/apputils-extension:announcements",  # asks to fetch Jupyter news; the course runs offline
 )
 
 
@@ -93,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = {**os.environ, **write_student_setup(folder)}
         server = subprocess.Popen(lab_command(args.port, args.token, not args.no_browser), cwd=HERE, env=env)
+        signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopping the launcher stops JupyterLab
         try:
             return server.wait()
         except KeyboardInterrupt:  # JupyterLab got the Ctrl-C too and asks to confirm; stop it for good

@@ -1,24 +1,18 @@
-"""What a student meets: notebooks find data/ wherever they are opened, and Validate works."""
+"""What a student meets: notebooks find data/ wherever they are opened, and Validate judges as the grader does."""
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.parse
-import urllib.request
 import zipfile
+from collections import Counter
 from pathlib import Path
 
-import pytest
+import nbformat
 
-from coursekit.example_class import solution_sources, fill
-from coursekit.paths import BUILD_DIR, DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments
-from coursekit.releases import build_student_zip, student_notebook
-from coursekit.sources import write_notebook
+from coursekit.nbgrader_config import CELL_TIMEOUT_S, execution_limits, student_config_text
+from coursekit.paths import DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR
+from coursekit.releases import STUDENT_KIT, build_student_zip, student_requirements_text
 
 HELPERS = REPO_ROOT / "autograder" / "snippets" / "setup_helpers.py"
 
@@ -41,55 +35,69 @@ def test_notebooks_find_data_in_the_repo_and_in_the_unzipped_student_release(tmp
     assert find_data_from(unzipped / "notebooks") == str((unzipped / "data").resolve())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def unzipped_student_kit(folder: Path) -> Path:
+    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
+    zipfile.ZipFile(archive).extractall(folder)
+    return folder / "fm-exercises" / "notebooks"
 
 
-def test_make_lab_serves_the_validate_button_on_the_student_release():
-    """What `make lab` starts (JupyterLab in notebooks/) answers the Validate button's request."""
-    port, token = _free_port(), "course-test-token"
-    bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen(
-        [str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],  # as `make lab` does
-        cwd=STUDENT_RELEASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    headers = {"Authorization": f"token {token}"}
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):  # up to a minute for the server to start
-            try:
-                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        assignment = assignments()[-1]
-        request = urllib.request.Request(f"{base}/assignments/validate", method="POST", headers=headers,
-                                         data=urllib.parse.urlencode({"path": f"{assignment}.ipynb"}).encode())
-        reply = json.loads(urllib.request.urlopen(request, timeout=120).read())
-    finally:
-        server.terminate()
-        server.wait(20)
-    assert reply.get("success"), f"Validate failed to run: {reply}"
-    assert "failed" in reply.get("value", {}), f"Validate should list the stubs' failing tests, got {reply}"
+def validate_button_config(kit: Path, monkeypatch):
+    """The configuration nbgrader's Validate button builds in a JupyterLab started in `kit`."""
+    from nbgrader.server_extensions.validate_assignment.handlers import ValidateAssignmentHandler
+
+    monkeypatch.chdir(kit)  # the handler reads nbgrader_config.py from the server's working folder
+    return ValidateAssignmentHandler.load_config(None)
 
 
-@pytest.mark.parametrize("assignment", assignments()[-1:])
-def test_validate_fails_the_stubs_and_passes_the_solution(assignment):
-    """nbgrader's Validator (the Validate button) on the release as handed out, and filled in."""
+def test_student_kit_ships_in_the_zip_and_carries_the_graders_limits(tmp_path, monkeypatch):
+    kit = unzipped_student_kit(tmp_path)
+    for name in STUDENT_KIT:
+        assert (kit / name).read_bytes() == (STUDENT_RELEASE_DIR / name).read_bytes(), f"{name} differs in the zip"
+    assert (STUDENT_RELEASE_DIR / "nbgrader_config.py").read_text() == student_config_text(), "run `make release`"
+    assert (STUDENT_RELEASE_DIR / "requirements.txt").read_text() == student_requirements_text(), "run `make release`"
+    config = validate_button_config(kit, monkeypatch)
+    assert dict(config.Execute) == execution_limits(CELL_TIMEOUT_S), \
+        f"Validate would run with {dict(config.Execute)}, the grader with {execution_limits(CELL_TIMEOUT_S)}"
+    assert CELL_TIMEOUT_S > 30, "the limit this guards against: nbgrader's own default is 30 s a cell"
+
+
+def sources_of(nb, grade_ids: set[str]) -> Counter:
+    """The graded cells' sources, counted: Validate names a failed cell by its source alone, and
+    unanswered written answers all read "YOUR ANSWER HERE"."""
+    return Counter(c.source.strip() for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids)
+
+
+def test_validate_and_the_grader_agree_on_every_example_submission(example_class_parallel, tmp_path, monkeypatch):
+    """Each notebook of the example class, validated as the student's Validate button would (the kit's
+    config, in the kit's folder): Validate fails exactly the test cells that lose points in grading,
+    and a notebook the grader cannot run fails Validate too. The renamed hand-in is left out: the
+    name is checked by the grader's intake, not by Validate."""
     from nbgrader.validator import Validator
 
-    BUILD_DIR.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=BUILD_DIR) as folder:  # inside the repo: data/ is found
-        release = student_notebook(assignment)
-        stub_path = Path(folder) / "stub" / f"{assignment}.ipynb"
-        solved_path = Path(folder) / "solved" / f"{assignment}.ipynb"
-        write_notebook(release, stub_path)
-        solutions = solution_sources(assignment)
-        write_notebook(fill(release, solutions, set(solutions)), solved_path)
-        stub = Validator().validate(str(stub_path))
-        solved = Validator().validate(str(solved_path))
-    assert stub.get("failed"), f"Validate should report the stubs' failing tests, got {list(stub)}"
-    assert not solved, f"Validate should pass the solution, got {[(k, len(v)) for k, v in solved.items()]}"
+    course, run, _ = example_class_parallel
+    kit = unzipped_student_kit(tmp_path)
+    config = validate_button_config(kit, monkeypatch)
+    compared = 0
+    for result in run.results:
+        submitted = course.submitted_dir / result.student / result.assignment / f"{result.assignment}.ipynb"
+        if not submitted.exists():
+            continue  # renamed: nothing under the expected name for either to check
+        copy = kit / "handed-in" / result.student / submitted.name  # beside data/, as on the student's laptop
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(submitted.read_bytes())
+        try:
+            validated = Validator(config=config).validate(str(copy))
+            nb = nbformat.read(copy, as_version=4)
+        except Exception as error:  # unreadable, or the kernel died: Validate shows the error
+            assert result.status == "failed", f"{result.student}/{result.assignment}: Validate raised {error!r}, " \
+                                              f"but the grader gave {result.status}"
+            compared += 1
+            continue
+        assert result.status == "graded", f"{result.student}/{result.assignment}: Validate ran, grader: {result.reason}"
+        # what the autograder scored below full marks: failed tests, and written answers left blank
+        lost = {t.grade_id for t in result.tests if t.auto_points is not None and t.auto_points < t.max_points}
+        failed = Counter(cell["source"] for cell in validated.get("failed", []))
+        assert failed == sources_of(nb, lost), f"{result.student}/{result.assignment}: Validate and the grader disagree " \
+                                               f"(grader: {sorted(lost)})"
+        compared += 1
+    assert compared == len(run.results) - 1, "every example submission but the renamed one is compared"

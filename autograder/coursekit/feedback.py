@@ -156,7 +156,8 @@ def _summary_markdown(result, name: str) -> str:
                 if test.manual:
                     verdict = "not answered" if test.message == NO_ANSWER else "graded by hand"
                 shown = f"{test.points:g}"
-            lines.append(f"| {_text(test.grade_id)} | {shown} / {test.max_points:g} | {verdict} | {_text(test.message)} |")
+            message = test.comment if test.manual and test.comment else test.message
+            lines.append(f"| {_text(test.grade_id)} | {shown} / {test.max_points:g} | {verdict} | {_text(message)} |")
     return "\n".join(lines)
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from .submission_checks import precheck
 from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, merge_into_gradebook,
-                        read_manual_scores, remerge_from_autograded, restore_scores, sync_assignments)
+                        read_grader_comments, read_manual_scores, remerge_from_autograded, restore_scores,
+                        sync_assignments)
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 
@@ -99,6 +100,7 @@ class ClassGrading:
             self.notes.append(rebuilt)
         self.digests = sync_assignments(self.course)
         self.manual_before, self.held = read_manual_scores(self.course)  # before any student code runs
+        self.comments_before = read_grader_comments(self.course)
         self.snapshot = self.course.state_dir / "gradebook-snapshot.db"
         shutil.copy(self.course.gradebook, self.snapshot)  # workers read locked cells from copies of this
         self.roster = Roster(self.course)
@@ -155,9 +157,10 @@ class ClassGrading:
         key = (result.student, result.assignment)
         if key not in self.held:  # the gradebook was rebuilt: the stored manual grades stand
             return False
-        before = [t.points for t in result.tests]
-        self.ignored_manual.extend(apply_manual_scores(result, self.manual_before.get(key, {})))
-        return before != [t.points for t in result.tests]
+        before = [(t.points, t.comment) for t in result.tests]
+        self.ignored_manual.extend(apply_manual_scores(result, self.manual_before.get(key, {}),
+                                                       self.comments_before.get(key, {})))
+        return before != [(t.points, t.comment) for t in result.tests]
 
     def _keep(self, result: SubmissionResult, fresh: bool, save: bool = True) -> None:
         key = (result.student, result.assignment)

@@ -30,6 +30,7 @@ class TestOutcome:
     auto_points: float | None = None  # what the autograder computed from the executed notebook
     manual_score: float | None = None  # what a grader entered in the formgrader, if anything
     hidden: bool = False  # the cell holds hidden tests: its kernel output is never shown
+    comment: str = ""  # a grader's comment on a written answer, from the formgrader (shown in the feedback)
 
     def __post_init__(self) -> None:
         if self.auto_points is None and self.manual_score is None:

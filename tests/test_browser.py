@@ -1,0 +1,316 @@
+"""The student's and the TA's day in a real browser (Playwright driving Debian's Chromium, headless).
+
+Every server binds to 127.0.0.1 with a token, serves a copy in a temporary folder, and is stopped
+(its whole process group) when the test ends. The browser may only reach that server: any other
+request is refused and fails the test (the course works offline). Screenshots of each step go to
+build/screenshots/ for a reviewer.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from coursekit.example_class import fill, solution_sources
+from coursekit.formgrader_extension import RUBRIC_HEADING
+from coursekit.grading import grade_class
+from coursekit.model import Course, feedback_path
+from coursekit.paths import BUILD_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments
+from coursekit.releases import build_student_zip, student_notebook
+from coursekit.sources import write_notebook
+
+from conftest import GRADING_CELL_TIMEOUT_S, visible_text
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = BUILD_DIR / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+TOKEN = "browser-test-token"
+ASSIGNMENT = "03_scaling_laws"  # the fastest notebook: the one run end to end in the browser
+COMMENT = "Q1 and Q2 right; Q3 names no check."
+WRONG_FIT = '''def fit_power_law(x, y):
+    # plausible slip: returns the intercept itself instead of its exponential
+    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    return float(intercept), float(slope)
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_server(command: list[str], cwd: Path, port: int, log: Path):
+    """Start a Jupyter server in its own process group; wait for its API; always stop the group."""
+    home = log.parent / "home"  # Jupyter's and IPython's per-user state (workspaces, history) stay in the test's folder
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_") and k != "IPYTHONDIR"}
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                  env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl")})
+    try:
+        for _ in range(240):  # up to two minutes on a loaded machine
+            if server.poll() is not None:
+                raise AssertionError(f"server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
+                                                              headers={"Authorization": f"token {TOKEN}"}), timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"server did not answer on 127.0.0.1:{port}:\n{log.read_text()[-3000:]}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(server.pid, sig)
+                server.wait(wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def api(base: str, path: str) -> dict:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {TOKEN}"})
+    return json.loads(urllib.request.urlopen(request, timeout=30).read())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is missing: the browser tests need Debian's `chromium` package "
+                    "(`.ci/run` installs it; by hand: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def offline_page(browser, base: str):
+    """A page that may only talk to `base`; yields (page, the other addresses it tried)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    elsewhere: list[str] = []
+
+    def only_the_server(route):
+        if route.request.url.startswith(base) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_server)
+    try:
+        yield context.new_page(), elsewhere
+    finally:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# ---------------------------------------------------------------- the student
+
+@pytest.fixture(scope="module")
+def student_lab(tmp_path_factory):
+    """The student zip unzipped as a student would, plus a solved copy of one notebook, served by
+    the zip's own `python start_lab.py` (what `make lab` runs on notebooks/)."""
+    folder = tmp_path_factory.mktemp("student")
+    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
+    zipfile.ZipFile(archive).extractall(folder)
+    kit = folder / "fm-exercises" / "notebooks"
+    release = student_notebook(ASSIGNMENT)
+    solutions = solution_sources(ASSIGNMENT)
+    write_notebook(fill(release, solutions, set(solutions)), kit / "solved" / f"{ASSIGNMENT}.ipynb")
+    port = free_port()
+    command = [sys.executable, str(kit / "start_lab.py"), "--no-browser", f"--port={port}", f"--token={TOKEN}"]
+    with running_server(command, kit, port, folder / "lab.log") as base:
+        yield base, kit
+
+
+def open_notebook(page, base: str, path: str):
+    page.goto(f"{base}/lab/tree/{path}?token={TOKEN}&reset")  # reset: no tab restored from an earlier page
+    page.locator(".jp-NotebookPanel-toolbar").wait_for(timeout=90_000)
+    page.wait_for_function(  # the kernel has started and is idle
+        "() => [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(e => /\\| Idle/.test(e.textContent))",
+        timeout=120_000)
+
+
+def validate(page) -> str:
+    """Click Validate; return the text of its result dialog, then close it."""
+    page.get_by_role("button", name="Validate").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.jp-Dialog').innerText.includes('Validating')",
+                           timeout=180_000)
+    return dialog.inner_text()
+
+
+def close_dialog(page) -> None:
+    page.locator(".jp-Dialog button").last.click()
+    page.locator(".jp-Dialog").wait_for(state="detached")
+
+
+def test_make_lab_runs_the_student_launcher():
+    recipe = subprocess.run(["make", "-n", "lab"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+    assert "notebooks/start_lab.py" in recipe, recipe
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_student_opens_each_notebook_with_the_course_kernel_and_no_instructor_tools(browser, student_lab, assignment):
+    base, _ = student_lab
+    with offline_page(browser, base) as (page, elsewhere):
+        open_notebook(page, base, f"{assignment}.ipynb")
+        shot(page, f"student-1-open-{assignment}")
+        assert page.locator(".jp-Toolbar-kernelName").first.inner_text() == "Python (foundation-models course)"
+        menus = page.locator("#jp-top-panel .lm-MenuBar-itemLabel").all_inner_texts()
+        assert "Nbgrader" not in menus, f"instructor menu shown to students: {menus}"
+        page.get_by_role("button", name="Validate").wait_for(timeout=30_000)  # nbgrader's student tool stays
+        assert page.locator("#jp-left-stack [title*='Create Assignment' i]").count() == 0
+        for _ in range(60):  # the notebook's session reaches the server's list shortly after it opens
+            sessions = [s for s in api(base, "/api/sessions") if s["path"].endswith(f"{assignment}.ipynb")]
+            if sessions:
+                break
+            time.sleep(0.5)
+        assert sessions and sessions[0]["kernel"]["name"] == "fm-course", sessions
+    spec = api(base, "/api/kernelspecs")["kernelspecs"]["fm-course"]["spec"]
+    assert spec["argv"][0] == sys.executable, f"the course kernel should be the launcher's Python, got {spec['argv']}"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        api(base, "/formgrader/api/assignments")
+    assert missing.value.code == 404, "the formgrader must not be served to students"
+    assert not elsewhere, f"the lab tried to reach other hosts: {elsewhere[:5]}"
+
+
+def test_student_sees_the_visible_tests_hint_and_validate_fails_then_passes(browser, student_lab):
+    base, _ = student_lab
+    with offline_page(browser, base) as (page, elsewhere):
+        open_notebook(page, base, f"{ASSIGNMENT}.ipynb")
+        verdict = validate(page)  # the release as handed out: stubs
+        shot(page, "student-2-validate-release")
+        close_dialog(page)
+        assert "failed" in verdict and "NotImplementedError" in verdict, verdict[:2000]
+
+        stub = page.locator(".jp-Cell", has_text="def fit_power_law").first
+        stub.scroll_into_view_if_needed()
+        stub.locator(".cm-content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(WRONG_FIT)
+        page.keyboard.press("Escape")
+        page.locator("#jp-top-panel .lm-MenuBar-itemLabel", has_text="Run").click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+        test_cell = page.locator(".jp-Cell", has_text='"""fit_power_law: recovers exact power laws').first
+        hint = test_cell.locator(".jp-OutputArea", has_text="Hint: the coefficient is the exponential of the intercept")
+        hint.wait_for(timeout=120_000)
+        test_cell.click()  # make it the active cell, so that the notebook scrolls to it and stays
+        hint.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)  # the notebook renders the cells around the new scroll position
+        shot(page, "student-3-visible-test-hint")
+
+        open_notebook(page, base, f"solved/{ASSIGNMENT}.ipynb")
+        verdict = validate(page)
+        shot(page, "student-4-validate-solution")
+        assert "Success! Your notebook passes all the tests." in verdict, verdict[:2000]
+    assert not elsewhere, f"the lab tried to reach other hosts: {elsewhere[:5]}"
+
+
+# ---------------------------------------------------------------- the teaching assistant
+
+@pytest.fixture(scope="module")
+def graded_course(example_class_parallel, tmp_path_factory):
+    """A copy of the graded example class (the session's own course stays untouched)."""
+    course, _, _ = example_class_parallel
+    copy = tmp_path_factory.mktemp("ta") / "course"
+    shutil.copytree(course.root, copy, symlinks=True)
+    return Course(copy)
+
+
+def written_grades(course: Course, assignment: str) -> dict[str, tuple[str, str]]:
+    with open(course.reports_dir / "grades.csv", newline="") as handle:
+        return {row["student"]: (row[f"{assignment} written"], row["pending_manual"]) for row in csv.DictReader(handle)}
+
+
+def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(browser, graded_course):
+    from coursekit.formgrade import server_command, prepare
+    from nbgrader.api import Gradebook
+
+    prepare(graded_course)
+    port = free_port()
+    command = server_command(graded_course, port, TOKEN, open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in command
+    with running_server(command, graded_course.root, port, graded_course.root.parent / "formgrade.log") as base, \
+            offline_page(browser, base) as (page, elsewhere):
+        page.goto(f"{base}/?token={TOKEN}")  # where `make formgrade` sends the TA's browser
+        page.wait_for_selector("#course-workflow", timeout=60_000)
+        assert page.url.startswith(f"{base}/formgrader/manage_assignments"), page.url
+        assert page.locator("#warning-exchange").count() == 0
+        page.wait_for_selector("td.num-submissions a")
+        shot(page, "ta-1-formgrader")
+        assert page.locator("td.autograde a:visible, td.assign a:visible, td.release a:visible").count() == 0
+
+        page.get_by_role("link", name="Manual Grading").first.click()
+        page.get_by_role("link", name=ASSIGNMENT).first.click()
+        page.get_by_role("link", name=ASSIGNMENT).last.click()
+        page.wait_for_selector("a[href*='/formgrader/submissions/']")
+        shot(page, "ta-2-submissions")
+        pending = page.locator("tr:has(td[data-search='needs manual grade'])")
+        assert pending.count() >= 1, "the example class has written answers waiting for a grader"
+        pending.first.locator("a.name-hidden").click()  # anonymous, as graders see it
+        page.wait_for_selector("input.score")
+        submission_id = page.url.split("/formgrader/submissions/")[1].split("/")[0]
+        page.wait_for_function("() => window.MathJax && document.querySelectorAll('.MathJax, .MathJax_CHTML').length > 0",
+                               timeout=60_000)
+        rubric = page.get_by_text(RUBRIC_HEADING)
+        assert rubric.count() == 1
+        score = page.locator("input.score#kaplan_vs_chinchilla")
+        score.scroll_into_view_if_needed()
+        with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as saved:
+            score.fill("3")
+            score.press("Tab")
+        assert saved.value.ok, saved.value.status
+        comment = page.locator("textarea#kaplan_vs_chinchilla-comment")
+        with page.expect_response(lambda r: "/formgrader/api/comment/" in r.url and r.request.method == "PUT") as saved:
+            comment.fill(COMMENT)
+            comment.press("Tab")
+        assert saved.value.ok, saved.value.status
+        score.evaluate("e => e.scrollIntoView({block: 'center'})")  # Tab moved the focus further down
+        page.wait_for_timeout(300)
+        shot(page, "ta-3-written-answer-scored")
+
+        refused = page.evaluate("""async (url) => {
+            const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || '';
+            const reply = await fetch(url, {method: 'POST', headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+            return [reply.status, await reply.text()]; }""", f"{base}/formgrader/api/submission/{ASSIGNMENT}/complete/autograde")
+        assert refused[0] == 200 and json.loads(refused[1])["success"] is False and "make grade" in refused[1], refused
+    assert not elsewhere, f"the formgrader tried to reach other hosts (MathJax from a CDN?): {elsewhere[:5]}"
+
+    with Gradebook(f"sqlite:///{graded_course.gradebook}") as gradebook:
+        student = gradebook.find_submission_notebook_by_id(submission_id).student.id
+    before = written_grades(graded_course, ASSIGNMENT)
+    run = grade_class(graded_course, jobs=2, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
+    after = written_grades(graded_course, ASSIGNMENT)
+    assert float(after[student][0]) == 3.0, f"{student}: written points {after[student]} (before: {before[student]})"
+    assert ASSIGNMENT not in after[student][1], f"{student} still pending: {after[student]}"
+    result = next(r for r in run.results if (r.student, r.assignment) == (student, ASSIGNMENT))
+    assert COMMENT in visible_text(feedback_path(graded_course, result).read_text()), "the comment reaches the student"
+    assert {s: v for s, v in after.items() if s != student} == {s: v for s, v in before.items() if s != student}
