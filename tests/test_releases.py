@@ -8,7 +8,7 @@ import pytest
 from nbgrader.utils import is_solution
 
 from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments
-from coursekit.releases import build_student_zip, solution_notebook, student_notebook
+from coursekit.releases import STUDENT_KIT, build_student_zip, solution_notebook, student_notebook
 
 from conftest import region_only_lines
 
@@ -86,4 +86,7 @@ def test_student_zip_is_repeatable_and_holds_notebooks_with_their_data(tmp_path)
     assert "fm-exercises/data/README.md" in names  # how the notebooks find data/
     assert "fm-exercises/data/tinyshakespeare/input.txt" in names
     assert "fm-exercises/data/chinchilla/svg_extracted_data.csv" in names
-    assert not any("solutions/" in n or n.endswith(".py") for n in names)
+    kit = {f"fm-exercises/notebooks/{name}" for name in STUDENT_KIT}
+    assert kit <= set(names), f"the student kit is incomplete: {sorted(kit - set(names))}"
+    # the only Python files are the kit's launcher and Validate's config: no source script, no solution
+    assert not any("solutions/" in n or (n.endswith(".py") and n not in kit) for n in names)

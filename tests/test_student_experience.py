@@ -1,11 +1,13 @@
 """What a student meets: notebooks find data/ wherever they are opened, and Validate judges as the grader does."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import zipfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -67,37 +69,50 @@ def sources_of(nb, grade_ids: set[str]) -> Counter:
     return Counter(c.source.strip() for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids)
 
 
-def test_validate_and_the_grader_agree_on_every_example_submission(example_class_parallel, tmp_path, monkeypatch):
-    """Each notebook of the example class, validated as the student's Validate button would (the kit's
-    config, in the kit's folder): Validate fails exactly the test cells that lose points in grading,
-    and a notebook the grader cannot run fails Validate too. The renamed hand-in is left out: the
-    name is checked by the grader's intake, not by Validate."""
-    from nbgrader.validator import Validator
+VALIDATE_AS_THE_BUTTON_DOES = """
+import json, sys
+from nbgrader.server_extensions.validate_assignment.handlers import ValidateAssignmentHandler
+from nbgrader.validator import Validator
+try:
+    result = Validator(config=ValidateAssignmentHandler.load_config(None)).validate(sys.argv[1])
+except Exception as error:  # unreadable, or the kernel died: the button shows the error
+    result = {"error": repr(error)}
+print(json.dumps(result))
+"""
 
+
+def validate_in(kit: Path, notebook: Path) -> dict:
+    """What the Validate button answers for `notebook`, in a process started in `kit` (as JupyterLab is)."""
+    out = subprocess.run([sys.executable, "-c", VALIDATE_AS_THE_BUTTON_DOES, str(notebook)], cwd=kit,
+                         capture_output=True, text=True, timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_validate_and_the_grader_agree_on_every_example_submission(example_class_parallel, tmp_path):
+    """Each notebook of the example class, validated as the student's Validate button would (the kit's
+    config, from the kit's folder): Validate fails exactly the cells that lose points in grading
+    (failed tests, unanswered written answers), and a notebook the grader cannot run fails Validate
+    too. The renamed hand-in is left out: the name is checked by the grader's intake, not by Validate."""
     course, run, _ = example_class_parallel
     kit = unzipped_student_kit(tmp_path)
-    config = validate_button_config(kit, monkeypatch)
-    compared = 0
+    handed_in = {}
     for result in run.results:
         submitted = course.submitted_dir / result.student / result.assignment / f"{result.assignment}.ipynb"
-        if not submitted.exists():
-            continue  # renamed: nothing under the expected name for either to check
-        copy = kit / "handed-in" / result.student / submitted.name  # beside data/, as on the student's laptop
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(submitted.read_bytes())
-        try:
-            validated = Validator(config=config).validate(str(copy))
-            nb = nbformat.read(copy, as_version=4)
-        except Exception as error:  # unreadable, or the kernel died: Validate shows the error
-            assert result.status == "failed", f"{result.student}/{result.assignment}: Validate raised {error!r}, " \
-                                              f"but the grader gave {result.status}"
-            compared += 1
+        if submitted.exists():  # renamed: nothing under the expected name for either to check
+            copy = kit / "handed-in" / result.student / submitted.name  # beside data/, as on the student's laptop
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(submitted.read_bytes())
+            handed_in[result.student, result.assignment] = (result, copy)
+    assert len(handed_in) == len(run.results) - 1, "every example submission but the renamed one is compared"
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # one kernel per core
+        verdicts = dict(zip(handed_in, pool.map(lambda item: validate_in(kit, item[1]), handed_in.values())))
+    for key, (result, copy) in handed_in.items():
+        verdict, name = verdicts[key], "/".join(key)
+        if "error" in verdict:
+            assert result.status == "failed", f"{name}: Validate raised {verdict['error']}, the grader: {result.status}"
             continue
-        assert result.status == "graded", f"{result.student}/{result.assignment}: Validate ran, grader: {result.reason}"
-        # what the autograder scored below full marks: failed tests, and written answers left blank
+        assert result.status == "graded", f"{name}: Validate ran it, the grader: {result.reason}"
         lost = {t.grade_id for t in result.tests if t.auto_points is not None and t.auto_points < t.max_points}
-        failed = Counter(cell["source"] for cell in validated.get("failed", []))
-        assert failed == sources_of(nb, lost), f"{result.student}/{result.assignment}: Validate and the grader disagree " \
-                                               f"(grader: {sorted(lost)})"
-        compared += 1
-    assert compared == len(run.results) - 1, "every example submission but the renamed one is compared"
+        failed = Counter(cell["source"] for cell in verdict.get("failed", []))
+        assert failed == sources_of(nbformat.read(copy, as_version=4), lost), \
+            f"{name}: Validate and the grader disagree (the grader took points off {sorted(lost)})"

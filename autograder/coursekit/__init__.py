@@ -3,7 +3,7 @@
 Modules, one concern each:
 - ``paths``: where things live in the repository and the nbgrader course.
 - ``sources``: jupytext percent sources -> nbgrader source notebooks.
-- ``releases``: student release (``notebooks/``), solution release (``solutions/``), the LMS zip.
+- ``releases``: student release (``notebooks/`` with its kit), solution release (``solutions/``), the LMS zip.
 - ``nbgrader_config``: the one nbgrader configuration (CLI, formgrader and in-process API).
 - ``model``: the course folder, a submission's result, a graded cell (imports no other grading module).
 - ``sandbox`` and ``sandbox_caps``: the bubblewrap kernel every grading kernel runs in, and its caps.
@@ -17,6 +17,9 @@ Modules, one concern each:
 - ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report.
 - ``feedback``: per-student HTML feedback that never shows hidden-test code or output.
 - ``reports`` and ``summary_page``: grades.csv, tests.csv, the LMS exports, summary.html, the printed summary.
+- ``formgrade``: ``make formgrade``: nbgrader's formgrader on a graded course, on 127.0.0.1 with a token.
+- ``formgrader_extension``: the Jupyter server extension it enables: rubrics beside written answers,
+  MathJax served locally, nbgrader's own generate/release/collect/autograde/feedback switched off.
 - ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests.
 - ``bench``: timings for ``make bench``.
 - ``cli``: ``python -m coursekit ...``, what the Makefile calls.
