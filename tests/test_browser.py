@@ -21,6 +21,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from coursekit.example_class import fill, solution_sources
@@ -28,7 +29,7 @@ from coursekit.formgrader_extension import RUBRIC_HEADING
 from coursekit.grading import grade_class
 from coursekit.model import Course, feedback_path
 from coursekit.paths import BUILD_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments
-from coursekit.releases import build_student_zip, student_notebook
+from coursekit.releases import build_student_zip
 from coursekit.sources import write_notebook
 
 from conftest import GRADING_CELL_TIMEOUT_S, visible_text
@@ -85,6 +86,13 @@ def running_server(command: list[str], cwd: Path, port: int, log: Path):
                 break
             except subprocess.TimeoutExpired:
                 continue
+        for _ in range(20):  # stopped means nothing answers on the port any more
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"something still listens on 127.0.0.1:{port} after the server was stopped")
 
 
 def api(base: str, path: str) -> dict:
@@ -140,7 +148,7 @@ def student_lab(tmp_path_factory):
     archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
     zipfile.ZipFile(archive).extractall(folder)
     kit = folder / "fm-exercises" / "notebooks"
-    release = student_notebook(ASSIGNMENT)
+    release = nbformat.read(STUDENT_RELEASE_DIR / f"{ASSIGNMENT}.ipynb", as_version=4)  # up to date: test_releases
     solutions = solution_sources(ASSIGNMENT)
     write_notebook(fill(release, solutions, set(solutions)), kit / "solved" / f"{ASSIGNMENT}.ipynb")
     port = free_port()

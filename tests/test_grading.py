@@ -64,17 +64,19 @@ def test_broken_student_fails_with_reasons_and_nobody_else_is_affected(example_c
     assert all(results[("complete", a)].status == "graded" for a in assignments())
 
 
-def test_parallel_sandboxed_grades_equal_serial_unsandboxed_grades(example_class_parallel, example_class_serial):
-    """JOBS=2 in the sandbox and JOBS=1 without it (UNSAFE=1) give the same status and the same points
-    on every cell of every submission: neither the sandbox nor parallelism changes a grade."""
+def test_sandboxed_grades_equal_unsandboxed_grades(example_class_parallel, example_class_unsandboxed):
+    """Graded in the sandbox and without it (UNSAFE=1), every submission gets the same status and the
+    same points on every cell: the sandbox changes no grade (test_mutants checks the same for every
+    wrong and alternative answer)."""
     def table(run):
         return {(r.student, r.assignment): (r.status, [(t.grade_id, t.points) for t in r.tests]) for r in run.results}
 
-    parallel, serial = table(example_class_parallel[1]), table(example_class_serial[1])
-    differ = {k: (parallel.get(k), serial.get(k)) for k in set(parallel) | set(serial) if parallel.get(k) != serial.get(k)}
-    assert not differ, f"sandboxed parallel and unsandboxed serial grading disagree: {differ}"
+    sandboxed, unsandboxed = table(example_class_parallel[1]), table(example_class_unsandboxed[1])
+    differ = {k: (sandboxed.get(k), unsandboxed.get(k)) for k in set(sandboxed) | set(unsandboxed)
+              if sandboxed.get(k) != unsandboxed.get(k)}
+    assert not differ, f"sandboxed and unsandboxed grading disagree: {differ}"
     assert all(r.sandboxed for r in example_class_parallel[1].results if r.status != "missing")
-    assert not any(r.sandboxed for r in example_class_serial[1].results if r.status != "missing")
+    assert not any(r.sandboxed for r in example_class_unsandboxed[1].results if r.status != "missing")
 
 
 def test_grading_never_modifies_the_submitted_folder(example_class_parallel):
