@@ -17,7 +17,7 @@ from coursekit.sources import write_notebook
 
 from conftest import GRADING_CELL_TIMEOUT_S, results_by_key, tree_digest
 
-ASSIGNMENT = assignments()[0]
+ASSIGNMENT = assignments()[-1]  # the quickest notebook: what goes wrong does not depend on the assignment
 HUNG = "import time\ntime.sleep(3600)  # never returns by itself"
 # A call busy in native code (a long BLAS call, a step of torch.optim.LBFGS) cannot take the interrupt
 # until it returns: blocking SIGINT in the main thread around a sleep behaves exactly so.
