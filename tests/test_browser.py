@@ -57,12 +57,13 @@ def free_port() -> int:
 @contextmanager
 def running_server(command: list[str], cwd: Path, port: int, log: Path):
     """Start a Jupyter server in its own process group; wait for its API; always stop the group."""
-    home = log.parent / "home"  # Jupyter's and IPython's per-user state (workspaces, history) stay in the test's folder
-    home.mkdir(exist_ok=True)
+    home = log.parent / "home"  # per-user state (workspaces, IPython history, temporary files) stays in the test's folder
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_") and k != "IPYTHONDIR"}
     with open(log, "w") as out:
         server = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                  env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl")})
+                                  env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl"),
+                                       "TMPDIR": str(home / "tmp")})
     try:
         for _ in range(240):  # up to two minutes on a loaded machine
             if server.poll() is not None:
@@ -155,6 +156,8 @@ def student_lab(tmp_path_factory):
     command = [sys.executable, str(kit / "start_lab.py"), "--no-browser", f"--port={port}", f"--token={TOKEN}"]
     with running_server(command, kit, port, folder / "lab.log") as base:
         yield base, kit
+    left = list((folder / "home" / "tmp").glob("fm-course-lab-*"))
+    assert not left, f"the launcher left its kernelspec and settings behind: {left}"
 
 
 def open_notebook(page, base: str, path: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -76,8 +77,9 @@ def main(course_root: Path, port: int, open_browser: bool) -> int:
     except FormgradeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopping `make formgrade` stops the server
     try:
         return server.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # JupyterLab got the Ctrl-C too and asks to confirm: stop it for good
         server.terminate()
         return server.wait()
