@@ -152,7 +152,7 @@ def execute_job(job: Job) -> SubmissionResult:
     """Autograde one submission in a private course (runs inside a worker process)."""
     from nbgrader.apps.api import NbGraderAPI
 
-    from .nbgrader_config import course_config, execution_limits
+    from .nbgrader_config import course_config
     from .sandbox import KERNEL_NAME as SANDBOX_KERNEL
 
     started = time.monotonic()
@@ -185,9 +185,7 @@ def execute_job(job: Job) -> SubmissionResult:
     notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
     ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
-    config = course_config(work, ipc_prefix=Path(ipc_dir) / "k")
-    for name, value in execution_limits(job.cell_timeout_s).items():
-        setattr(config.Execute, name, value)
+    config = course_config(work, ipc_prefix=Path(ipc_dir) / "k", cell_timeout_s=job.cell_timeout_s)
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
 

@@ -61,13 +61,12 @@ def server_command(course: Course, port: int, token: str, open_browser: bool) ->
     return command
 
 
-def serve(course: Course, port: int = 8889, token: str | None = None, open_browser: bool = True,
-          **popen) -> subprocess.Popen:
+def serve(course: Course, port: int = 8889, token: str | None = None, open_browser: bool = True) -> subprocess.Popen:
     """Start the formgrader's server for `course` (the caller waits for it or stops it)."""
     prepare(course)
     token = token or secrets.token_hex(24)
     print(f"formgrader for {course.root}: http://127.0.0.1:{port}/formgrader?token={token}", flush=True)
-    return subprocess.Popen(server_command(course, port, token, open_browser), cwd=course.root, **popen)
+    return subprocess.Popen(server_command(course, port, token, open_browser), cwd=course.root)
 
 
 def main(course_root: Path, port: int, open_browser: bool) -> int:

@@ -24,11 +24,12 @@ from tornado import web
 TEMPLATES = Path(__file__).with_name("formgrader_templates")
 RUBRIC_HEADING = "Model answer and rubric (graders only: not in the student's notebook or feedback)"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter_server_mathjax ships
-PIPELINE_STEPS = {
-    "generate": "make release", "release": "make release (hand out build/fm-exercises-student.zip)",
-    "unrelease": "make release", "collect": "make grade ZIP=lms-export.zip",
-    "autograde": "make grade", "generate_feedback": "make grade", "release_feedback": "make grade",
-    "edit": "autograder/source/<assignment>/<assignment>.py, then make release",
+PIPELINE_STEPS = {  # what to do instead of each of nbgrader's own actions
+    "generate": "run `make release`", "unrelease": "run `make release`",
+    "release": "run `make release` and hand out build/fm-exercises-student.zip",
+    "collect": "run `make grade ZIP=lms-export.zip`", "autograde": "run `make grade`",
+    "generate_feedback": "run `make grade`", "release_feedback": "run `make grade`",
+    "edit": "edit autograder/source/<assignment>/<assignment>.py, then run `make release`",
 }
 
 
@@ -93,9 +94,10 @@ def refusing(handler_class: type, step: str) -> type:
     """A subclass of an nbgrader API handler whose POST/PUT says which course command to run instead."""
 
     def refuse(self, *args, **kwargs):
-        message = (f"Switched off in this course: run `{PIPELINE_STEPS[step]}` instead. nbgrader's own {step} "
+        message = (f"Switched off in this course: {PIPELINE_STEPS[step]} instead. nbgrader's own {step} "
                    "would bypass the course's pipeline (sandboxed grading, redacted feedback).")
         self.log.warning("formgrader: refused %s %s", self.request.method, self.request.path)
+        # the formgrader's pages show the `error` of a 200 reply to their POSTs; a PUT is plainly refused
         self.set_status(200 if self.request.method == "POST" else 403)
         self.finish(json.dumps({"success": False, "error": message, "log": message, "value": message}))
 

@@ -3,7 +3,7 @@
 - `sync_assignments`: the gradebook learns the current source of each assignment.
 - `merge_into_gradebook`: nbgrader's `autograde`, with execution off, stores an executed
   notebook's submission (the notebook the formgrader shows).
-- `read_manual_scores`, `read_grader_comments`: what graders entered in the formgrader. Only written answers count:
+- `read_manual_grades`: what graders entered in the formgrader. Only written answers count:
   points of autograded tests come from the autograder alone, so a manual score on a test cell
   (a way to forge a grade through the gradebook) is reported and ignored.
 - `restore_scores`: makes the gradebook say exactly what the stored results say (autograder
@@ -129,55 +129,44 @@ def remerge_from_autograded(course: Course, result: SubmissionResult) -> bool:
         return merge_into_gradebook(course, result.student, result.assignment, Path(folder)) == ""
 
 
-ManualScores = dict[tuple[str, str], dict[str, float]]
+@dataclass
+class ManualGrades:
+    """What graders entered in the formgrader, per (student, assignment) and grade_id."""
+
+    scores: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    comments: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    held: set[tuple[str, str]] = field(default_factory=set)  # every submission the gradebook holds
 
 
-def read_manual_scores(course: Course) -> tuple[ManualScores, set[tuple[str, str]]]:
-    """(student, assignment) -> grade_id -> manual score, for every submission the gradebook holds,
-    and the set of submissions it holds."""
-    scores: ManualScores = {}
-    held: set[tuple[str, str]] = set()
+def read_manual_grades(course: Course) -> ManualGrades:
+    """The manual scores and non-empty comments of every submission the gradebook holds."""
+    grades = ManualGrades()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with _open(course) as gradebook:
             for assignment in gradebook.assignments:
                 for submission in assignment.submissions:
                     key = (submission.student.id, assignment.name)
-                    held.add(key)
+                    grades.held.add(key)
                     for notebook in submission.notebooks:
                         for grade in notebook.grades:
                             if grade.manual_score is not None:
-                                scores.setdefault(key, {})[grade.cell.name] = float(grade.manual_score)
-    return scores, held
-
-
-def read_grader_comments(course: Course) -> dict[tuple[str, str], dict[str, str]]:
-    """(student, assignment) -> grade_id -> the comment a grader wrote in the formgrader."""
-    comments: dict[tuple[str, str], dict[str, str]] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open(course) as gradebook:
-            for assignment in gradebook.assignments:
-                for submission in assignment.submissions:
-                    for notebook in submission.notebooks:
+                                grades.scores.setdefault(key, {})[grade.cell.name] = float(grade.manual_score)
                         for comment in notebook.comments:
                             if (comment.manual_comment or "").strip():
-                                comments.setdefault((submission.student.id, assignment.name), {})[
-                                    comment.cell.name] = comment.manual_comment.strip()
-    return comments
+                                grades.comments.setdefault(key, {})[comment.cell.name] = comment.manual_comment.strip()
+    return grades
 
 
-def apply_manual_scores(result: SubmissionResult, manual: dict[str, float],
-                        comments: dict[str, str] | None = None) -> list[str]:
-    """Take a grader's scores (and comments, when given) for written answers; return the ignored
-    scores (manual scores on autograded tests)."""
+def apply_manual_scores(result: SubmissionResult, manual: dict[str, float], comments: dict[str, str]) -> list[str]:
+    """Take a grader's scores and comments for written answers; return the ignored scores (manual
+    scores on autograded tests)."""
     ignored = []
     for test in result.tests:
         score = manual.get(test.grade_id)
         if test.manual:
             test.manual_score = None if score is None else min(max(score, 0.0), test.max_points)
-            if comments is not None:
-                test.comment = comments.get(test.grade_id, "")
+            test.comment = comments.get(test.grade_id, "")
         elif score is not None:
             ignored.append(f"{result.student}/{result.assignment}/{test.grade_id}")
         test.points = test.effective() if test.manual else test.auto_points

@@ -28,8 +28,7 @@ from pathlib import Path
 
 from .submission_checks import precheck
 from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, merge_into_gradebook,
-                        read_grader_comments, read_manual_scores, remerge_from_autograded, restore_scores,
-                        sync_assignments)
+                        read_manual_grades, remerge_from_autograded, restore_scores, sync_assignments)
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 
@@ -99,8 +98,7 @@ class ClassGrading:
         if rebuilt:
             self.notes.append(rebuilt)
         self.digests = sync_assignments(self.course)
-        self.manual_before, self.held = read_manual_scores(self.course)  # before any student code runs
-        self.comments_before = read_grader_comments(self.course)
+        self.manual = read_manual_grades(self.course)  # before any student code runs
         self.snapshot = self.course.state_dir / "gradebook-snapshot.db"
         shutil.copy(self.course.gradebook, self.snapshot)  # workers read locked cells from copies of this
         self.roster = Roster(self.course)
@@ -136,7 +134,7 @@ class ClassGrading:
         fingerprint = submission_fingerprint(folder, self.digests[assignment], not self.unsafe)
         self.fingerprints[key] = fingerprint
         if not self.force and previous is not None and previous.fingerprint == fingerprint:
-            if previous.status != GRADED or key in self.held or remerge_from_autograded(self.course, previous):
+            if previous.status != GRADED or key in self.manual.held or remerge_from_autograded(self.course, previous):
                 changed = self._take_manual(previous)
                 self.reused.add(key)
                 self._keep(previous, fresh=changed)
@@ -155,11 +153,11 @@ class ClassGrading:
     def _take_manual(self, result: SubmissionResult) -> bool:
         """Take the grader's written-answer scores; True if they changed what the result says."""
         key = (result.student, result.assignment)
-        if key not in self.held:  # the gradebook was rebuilt: the stored manual grades stand
+        if key not in self.manual.held:  # the gradebook was rebuilt: the stored manual grades stand
             return False
         before = [(t.points, t.comment) for t in result.tests]
-        self.ignored_manual.extend(apply_manual_scores(result, self.manual_before.get(key, {}),
-                                                       self.comments_before.get(key, {})))
+        self.ignored_manual.extend(apply_manual_scores(result, self.manual.scores.get(key, {}),
+                                                       self.manual.comments.get(key, {})))
         return before != [(t.points, t.comment) for t in result.tests]
 
     def _keep(self, result: SubmissionResult, fresh: bool, save: bool = True) -> None:
@@ -187,9 +185,9 @@ class ClassGrading:
                 result.status, result.reason, result.tests = FAILED, f"could not save grades: {merge_error}", []
             else:
                 previous = course.load_result(*key)
-                if key not in self.held and previous is not None:  # rebuilt gradebook: keep stored manual grades
+                if key not in self.manual.held and previous is not None:  # rebuilt gradebook: keep stored manual grades
                     stored = {t.grade_id: t.manual_score for t in previous.tests if t.manual_score is not None}
-                    apply_manual_scores(result, stored)
+                    apply_manual_scores(result, stored, {t.grade_id: t.comment for t in previous.tests if t.comment})
                 self._take_manual(result)
         elif result.status == NEEDS_REVIEW and executed.exists():  # kept for the TA (not in the gradebook)
             course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)

@@ -40,11 +40,13 @@ def student_config_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None) -> Config:
+def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
+                  cell_timeout_s: int = CELL_TIMEOUT_S) -> Config:
     """nbgrader settings for a course rooted at `root`.
 
     ipc_prefix: when set, kernels talk over IPC sockets under this absolute path instead of TCP
     ports, which parallel graders would otherwise race for.
+    cell_timeout_s: the per-cell limit (see `execution_limits`).
     """
     c = Config()
     c.CourseDirectory.root = str(root)
@@ -56,7 +58,7 @@ def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None) -
     # A student who deletes or strips a test cell still gets that test run (and loses its points
     # if the function is wrong) instead of the cell turning into "needs manual grading".
     c.OverwriteCells.add_missing_cells = True
-    for name, value in execution_limits().items():
+    for name, value in execution_limits(cell_timeout_s).items():
         setattr(c.Execute, name, value)
     if ipc_prefix is not None:
         c.KernelManager.transport = "ipc"

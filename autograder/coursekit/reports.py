@@ -17,6 +17,7 @@ import nbformat
 from nbgrader.utils import is_grade, is_solution
 
 from .feedback import describe_status
+from .formgrade import course_argument
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW
 
 
@@ -227,8 +228,6 @@ def summary_lines(course, run) -> list[str]:
                  f"Reports: {course.reports_dir}/summary.html, grades.csv, tests.csv, moodle.csv, canvas.csv; "
                  f"feedback: {course.feedback_dir}/")
     if any(r.pending_manual for r in run.results if r.status == GRADED):
-        from .formgrade import course_argument
-
         where = course_argument(course)
         lines.append(f"Next: grade the written answers with `make formgrade{where}`, then `make grade{where}` "
                      "puts them into the reports.")
