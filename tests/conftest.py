@@ -46,6 +46,19 @@ def example_class_unsandboxed(tmp_path_factory):
     return course, run
 
 
+def unzipped_student_kit(folder: Path) -> Path:
+    """The student zip, built from notebooks/ and unzipped into `folder` as a student would; returns
+    its notebooks folder (beside it: data/)."""
+    import zipfile
+
+    from coursekit.paths import STUDENT_RELEASE_DIR
+    from coursekit.releases import build_student_zip
+
+    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
+    zipfile.ZipFile(archive).extractall(folder)
+    return folder / "fm-exercises" / "notebooks"
+
+
 def region_only_lines(assignment: str, begin: str, end: str, min_length: int = 20) -> list[str]:
     """Distinctive lines that the source has only inside `begin`/`end` regions (solutions, hidden tests).
 

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,10 +28,9 @@ from coursekit.formgrader_extension import RUBRIC_HEADING
 from coursekit.grading import grade_class
 from coursekit.model import Course, feedback_path
 from coursekit.paths import BUILD_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments
-from coursekit.releases import build_student_zip
 from coursekit.sources import write_notebook
 
-from conftest import GRADING_CELL_TIMEOUT_S, visible_text
+from conftest import GRADING_CELL_TIMEOUT_S, unzipped_student_kit, visible_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = BUILD_DIR / "screenshots"
@@ -69,8 +67,7 @@ def running_server(command: list[str], cwd: Path, port: int, log: Path):
             if server.poll() is not None:
                 raise AssertionError(f"server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
-                                                              headers={"Authorization": f"token {TOKEN}"}), timeout=2)
+                api(f"http://127.0.0.1:{port}", "/api/status", timeout=2)
                 break
             except OSError:
                 time.sleep(0.5)
@@ -96,9 +93,9 @@ def running_server(command: list[str], cwd: Path, port: int, log: Path):
             raise AssertionError(f"something still listens on 127.0.0.1:{port} after the server was stopped")
 
 
-def api(base: str, path: str) -> dict:
+def api(base: str, path: str, timeout: float = 30) -> dict:
     request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {TOKEN}"})
-    return json.loads(urllib.request.urlopen(request, timeout=30).read())
+    return json.loads(urllib.request.urlopen(request, timeout=timeout).read())
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +143,7 @@ def student_lab(tmp_path_factory):
     """The student zip unzipped as a student would, plus a solved copy of one notebook, served by
     the zip's own `python start_lab.py` (what `make lab` runs on notebooks/)."""
     folder = tmp_path_factory.mktemp("student")
-    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
-    zipfile.ZipFile(archive).extractall(folder)
-    kit = folder / "fm-exercises" / "notebooks"
+    kit = unzipped_student_kit(folder)
     release = nbformat.read(STUDENT_RELEASE_DIR / f"{ASSIGNMENT}.ipynb", as_version=4)  # up to date: test_releases
     solutions = solution_sources(ASSIGNMENT)
     write_notebook(fill(release, solutions, set(solutions)), kit / "solved" / f"{ASSIGNMENT}.ipynb")

@@ -9,6 +9,7 @@ import re
 
 import nbformat
 import pytest
+from nbgrader.utils import is_grade, is_solution
 
 from coursekit.formgrade import FormgradeError, course_argument, prepare, server_command
 from coursekit.formgrader_extension import PIPELINE_STEPS, RUBRIC_HEADING, RubricPreprocessor, model_answers, refusing
@@ -61,7 +62,7 @@ def test_the_rubric_follows_each_written_answer_and_nothing_else(example_class_p
     assignment = "01_contrastive"
     executed = nbformat.read(course.executed_notebook("complete", assignment), as_version=4)
     written = [c.metadata["nbgrader"]["grade_id"] for c in executed.cells
-               if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
+               if is_grade(c) and is_solution(c)]
     assert len(written) >= 2
     nb, _ = RubricPreprocessor(lambda a, n: course.source_notebook(a)).preprocess(
         executed, {"assignment_id": assignment, "notebook_id": assignment})

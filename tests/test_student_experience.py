@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +13,9 @@ import nbformat
 
 from coursekit.nbgrader_config import CELL_TIMEOUT_S, execution_limits, student_config_text
 from coursekit.paths import DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR
-from coursekit.releases import STUDENT_KIT, build_student_zip, student_requirements_text
+from coursekit.releases import STUDENT_KIT, student_requirements_text
+
+from conftest import unzipped_student_kit
 
 HELPERS = REPO_ROOT / "autograder" / "snippets" / "setup_helpers.py"
 
@@ -31,16 +32,8 @@ def find_data_from(cwd: Path) -> str:
 def test_notebooks_find_data_in_the_repo_and_in_the_unzipped_student_release(tmp_path):
     assert find_data_from(REPO_ROOT / "notebooks") == str(DATA_DIR.resolve())
     assert find_data_from(REPO_ROOT / "solutions") == str(DATA_DIR.resolve())
-    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), tmp_path / "student.zip")
-    zipfile.ZipFile(archive).extractall(tmp_path / "laptop")
-    unzipped = tmp_path / "laptop" / "fm-exercises"
-    assert find_data_from(unzipped / "notebooks") == str((unzipped / "data").resolve())
-
-
-def unzipped_student_kit(folder: Path) -> Path:
-    archive = build_student_zip(sorted(STUDENT_RELEASE_DIR.glob("*.ipynb")), folder / "student.zip")
-    zipfile.ZipFile(archive).extractall(folder)
-    return folder / "fm-exercises" / "notebooks"
+    kit = unzipped_student_kit(tmp_path)
+    assert find_data_from(kit) == str((kit.parent / "data").resolve())
 
 
 def validate_button_config(kit: Path, monkeypatch):

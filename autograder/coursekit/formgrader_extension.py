@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, PrefixLoader
 from nbconvert.preprocessors import Preprocessor
+from nbgrader.utils import is_grade, is_solution
 from tornado import web
 
 TEMPLATES = Path(__file__).with_name("formgrader_templates")
@@ -45,8 +46,7 @@ def model_answers(source_notebook: Path) -> dict[str, str]:
         return {}
     nb = nbformat.read(source_notebook, as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: without_solution_delimiters(cell.source).strip()
-            for cell in nb.cells
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("solution")}
+            for cell in nb.cells if is_grade(cell) and is_solution(cell)}
 
 
 class RubricPreprocessor(Preprocessor):
@@ -69,7 +69,7 @@ class RubricPreprocessor(Preprocessor):
         for cell in nb.cells:
             cells.append(cell)
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in answers and cell.metadata["nbgrader"].get("solution"):
+            if grade_id in answers and is_solution(cell):
                 quoted = "\n".join(f"> {line}" if line else ">" for line in answers[grade_id].split("\n"))
                 rubric = nbformat.v4.new_markdown_cell(f"**{RUBRIC_HEADING}**\n\n{quoted}")
                 rubric.metadata["course_rubric"] = grade_id
