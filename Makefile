@@ -18,7 +18,7 @@ COURSE_ARG := $(if $(COURSE),--course $(abspath $(COURSE)))
 GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox
+.PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox gpu-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ bench: $(STAMP) ## time each notebook (solution run, one grading) and a class of
 
 mutants: $(STAMP) ## show how the hidden tests score every wrong and alternative answer in tests/answers
 	$(BIN)/python -m coursekit mutants
+
+gpu-check: $(STAMP) ## run the 01 solution on a GPU machine and call each graded torch function with CUDA tensors
+	$(BIN)/python -m coursekit gpu-check
 
 clean: ## remove build/ and the graders' generated state (not the submissions, not the gradebook)
 	rm -rf build autograder/release autograder/.grading autograder/source/*/*.ipynb

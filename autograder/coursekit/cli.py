@@ -93,6 +93,12 @@ def cmd_mutants(args) -> int:
     return main(args.assignments or assignments())
 
 
+def cmd_gpu_check(args) -> int:
+    from .gpu_check import main
+
+    return main(args.assignments)
+
+
 def cmd_bench(args) -> int:
     from .bench import main
 
@@ -129,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
     formgrade.add_argument("--port", type=int, default=8889)
     formgrade.add_argument("--no-browser", action="store_true", help="print the address instead of opening it")
     add("sandbox", cmd_sandbox, "check that the grading sandbox (bubblewrap) works on this machine")
+    gpu_check = add("gpu-check", cmd_gpu_check, "on a GPU machine: run the solution, then call each graded torch "
+                    "function with CUDA tensors and compare with CPU (exits 2 without a CUDA device)")
+    gpu_check.add_argument("assignments", nargs="*", help="default: every notebook with GPU cases (01_contrastive)")
     bench = add("bench", cmd_bench, "time the solutions, one grading, and a class of 20 (serial, parallel, nbgrader)")
     bench.add_argument("--class-size", type=int, default=20)
     bench.add_argument("--jobs", type=int, default=os.cpu_count() or 1)

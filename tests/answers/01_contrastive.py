@@ -1124,3 +1124,444 @@ def nt_xent_loss(z1, z2, tau):
 ''',
     },
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Second edition: the language-side pairs, the cosine ceiling, CPC on AR(1), and the two training functions.
+TESTS.update({
+    "random_spans": ["test_random_spans", "test_random_spans_too_short"],
+    "cosine_critic_ceiling": ["test_cosine_critic_ceiling"],
+    "train_critic": ["test_train_critic_steps", "test_train_critic_updates_both", "test_train_critic_learns"],
+    "ar1_mutual_information": ["test_ar1_mutual_information"],
+    "simclr_train_step": ["test_simclr_step_loss", "test_simclr_step_updates", "test_simclr_step_learns"],
+})
+
+WRONG.update({
+    "random_spans": {
+        "last_start_never_drawn": '''
+import torch
+def random_spans(lines, length, generator):
+    out = []
+    for i, line in enumerate(lines):
+        if len(line) < length:
+            raise ValueError(f"line {i} is too short")
+        s = int(torch.randint(0, max(len(line) - length, 1), (1,), generator=generator))
+        out.append(line[s:s + length])
+    return out
+''',
+        "one_start_for_all_lines": '''
+import torch
+def random_spans(lines, length, generator):
+    shortest = min(len(line) for line in lines)
+    if shortest < length:
+        raise ValueError(f"a line is shorter than {length}")
+    s = int(torch.randint(0, shortest - length + 1, (1,), generator=generator))
+    return [line[s:s + length] for line in lines]
+''',
+        "python_random_ignores_generator": '''
+import random
+def random_spans(lines, length, generator):
+    out = []
+    for i, line in enumerate(lines):
+        if len(line) < length:
+            raise ValueError(f"line {i} is too short")
+        s = random.randint(0, len(line) - length)
+        out.append(line[s:s + length])
+    return out
+''',
+        "short_lines_silently_truncated": '''
+import torch
+def random_spans(lines, length, generator):
+    out = []
+    for line in lines:
+        s = int(torch.randint(0, max(len(line) - length, 0) + 1, (1,), generator=generator))
+        out.append(line[s:s + length])
+    return out
+''',
+        "span_one_too_long": '''
+import torch
+def random_spans(lines, length, generator):
+    out = []
+    for i, line in enumerate(lines):
+        if len(line) < length:
+            raise ValueError(f"line {i} is too short")
+        s = int(torch.randint(0, len(line) - length + 1, (1,), generator=generator))
+        out.append(line[s:s + length + 1])
+    return out
+''',
+        "index_error_instead_of_value_error": '''
+import torch
+def random_spans(lines, length, generator):
+    out = []
+    for i, line in enumerate(lines):
+        if len(line) < length:
+            raise IndexError(f"line {i} is too short")
+        s = int(torch.randint(0, len(line) - length + 1, (1,), generator=generator))
+        out.append(line[s:s + length])
+    return out
+''',
+    },
+    "cosine_critic_ceiling": {
+        "n_instead_of_n_minus_1_negatives": '''
+import math
+def cosine_critic_ceiling(N, tau):
+    return math.log(N) - math.log1p(N * math.exp(-2.0 / tau))
+''',
+        "margin_one_over_tau": '''
+import math
+def cosine_critic_ceiling(N, tau):
+    return math.log(N) - math.log1p((N - 1) * math.exp(-1.0 / tau))
+''',
+        "log2_bits": '''
+import math
+def cosine_critic_ceiling(N, tau):
+    return math.log2(N) - math.log2(1 + (N - 1) * math.exp(-2.0 / tau))
+''',
+        "naive_overflows_small_tau": '''
+import math
+def cosine_critic_ceiling(N, tau):
+    return math.log(N) - math.log(1 + (N - 1) / math.exp(2.0 / tau))
+''',
+        "loss_floor_not_ceiling": '''
+import math
+def cosine_critic_ceiling(N, tau):
+    return math.log1p((N - 1) * math.exp(-2.0 / tau))
+''',
+    },
+    "train_critic": {
+        "no_zero_grad": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "only_f_is_trained": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam(f.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "one_batch_reused": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr)
+    c, x = sample_pairs()
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(f(c), f_prime(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "gradient_ascent": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr, maximize=True)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "f_used_for_both_sides": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam(f.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "tau_ignored": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), 1.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+        "returns_loss_tensors": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss)
+    return losses
+''',
+        "learning_rate_ignored_sgd": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.SGD([*f.parameters(), *f_prime.parameters()], lr=1e-4)
+    losses = []
+    for _ in range(steps):
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+''',
+    },
+    "ar1_mutual_information": {
+        "a_to_the_k_not_2k": '''
+import math
+def ar1_mutual_information(a, k):
+    return -0.5 * math.log(1 - a ** k)
+''',
+        "missing_one_half": '''
+import math
+def ar1_mutual_information(a, k):
+    return -math.log(1 - a ** (2 * k))
+''',
+        "bits": '''
+import math
+def ar1_mutual_information(a, k):
+    return -0.5 * math.log2(1 - a ** (2 * k))
+''',
+        "k_times_one_step": '''
+import math
+def ar1_mutual_information(a, k):
+    return -0.5 * k * math.log(1 - a ** 2)
+''',
+        "log_instead_of_log1p_loses_tiny_values": '''
+import math
+def ar1_mutual_information(a, k):
+    return -0.5 * math.log(1 - a ** (2 * k))
+''',
+    },
+    "simclr_train_step": {
+        "same_view_twice": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(v1)), head(encoder(v1)), tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "no_zero_grad": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(v1)), head(encoder(v2)), tau)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "loss_on_representation_skips_head": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(encoder(v1), encoder(v2), tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "encoder_detached": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(v1).detach()), head(encoder(v2).detach()), tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "clean_images_against_one_view": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(images)), head(encoder(v2)), tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "default_tau_always": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(v1)), head(encoder(v2)), 0.2)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "loss_after_the_step": '''
+import torch
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    loss = loss_fn(head(encoder(v1)), head(encoder(v2)), tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        return float(loss_fn(head(encoder(v1)), head(encoder(v2)), tau))
+''',
+    },
+})
+
+ALTERNATIVE.update({
+    "random_spans": {
+        "all_starts_in_one_draw": '''
+import torch
+def random_spans(lines, length, generator):
+    too_short = [i for i, line in enumerate(lines) if len(line) < length]
+    if too_short:
+        raise ValueError(f"lines {too_short} are shorter than {length} characters")
+    u = torch.rand(len(lines), generator=generator)
+    starts = [int(v * (len(line) - length + 1)) for v, line in zip(u, lines)]
+    return [line[s:s + length] for s, line in zip(starts, lines)]
+''',
+        "numpy_generator_seeded_from_torch": '''
+import numpy as np
+import torch
+def random_spans(lines, length, generator):
+    out = []
+    for i, line in enumerate(lines):
+        if len(line) < length:
+            raise ValueError("line %d is too short: %r" % (i, line))
+        seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
+        s = int(np.random.default_rng(seed).integers(0, len(line) - length + 1))
+        out.append(line[s:s + length])
+    return out
+''',
+    },
+    "cosine_critic_ceiling": {
+        "numpy_logaddexp": '''
+import numpy as np
+def cosine_critic_ceiling(N, tau):
+    return float(np.log(N) - np.logaddexp(0.0, np.log(N - 1) - 2.0 / tau)) if N > 1 else 0.0
+''',
+        "torch_softplus_float64": '''
+import math
+import torch
+import torch.nn.functional as F
+def cosine_critic_ceiling(N, tau):
+    if N == 1:
+        return 0.0
+    t = torch.tensor(math.log(N - 1) - 2.0 / tau, dtype=torch.float64)
+    return math.log(N) - F.softplus(t).item()
+''',
+    },
+    "train_critic": {
+        "adamw_two_param_groups": '''
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    opt = torch.optim.AdamW([{"params": f.parameters()}, {"params": f_prime.parameters()}], lr=lr, weight_decay=0.0)
+    losses = []
+    step = 0
+    while step < steps:
+        c, x = sample_pairs()
+        loss = loss_fn(f(c), f_prime(x), tau=tau)
+        opt.zero_grad(set_to_none=False)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        step += 1
+    return losses
+''',
+        "two_optimisers_and_module_list": '''
+import itertools
+import torch
+def train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss):
+    optimisers = [torch.optim.Adam(net.parameters(), lr=lr) for net in (f, f_prime)]
+    losses = []
+    for _ in itertools.repeat(None, steps):
+        c, x = sample_pairs()
+        for o in optimisers:
+            o.zero_grad()
+        loss = loss_fn(f(c), f_prime(x), tau)
+        loss.backward()
+        for o in optimisers:
+            o.step()
+        losses.append(float(loss))
+    return losses
+''',
+    },
+    "ar1_mutual_information": {
+        "numpy_via_gaussian_formula": '''
+import numpy as np
+def ar1_mutual_information(a, k):
+    rho = np.float64(a) ** k
+    return float(-0.5 * np.log1p(-rho * rho))
+''',
+        "torch_float64": '''
+import torch
+def ar1_mutual_information(a, k):
+    return float(-0.5 * torch.log1p(-torch.tensor(a, dtype=torch.float64).pow(2 * k)))
+''',
+    },
+    "simclr_train_step": {
+        "keyword_calls_and_item": '''
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    optimizer.zero_grad(set_to_none=True)
+    views = [augment_fn(images, generator=generator, max_shift=max_shift, noise_std=noise_std) for _ in range(2)]
+    z1, z2 = (head(encoder(v)) for v in views)
+    loss = loss_fn(z1, z2, tau=tau)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "one_forward_pass_on_both_views": '''
+import torch
+def simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
+                      augment_fn=augment, loss_fn=nt_xent_loss):
+    v1 = augment_fn(images, generator, max_shift, noise_std)
+    v2 = augment_fn(images, generator, max_shift, noise_std)
+    z = head(encoder(torch.cat([v1, v2])))
+    loss = loss_fn(z[:len(images)], z[len(images):], tau)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+''',
+    },
+})
