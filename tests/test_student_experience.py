@@ -111,3 +111,29 @@ def test_validate_and_the_grader_agree_on_every_example_submission(example_class
         failed = Counter(cell["source"] for cell in verdict.get("failed", []))
         assert failed == sources_of(nbformat.read(copy, as_version=4), lost), \
             f"{name}: Validate and the grader disagree (the grader took points off {sorted(lost)})"
+
+
+def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_class_parallel):
+    """In the graded notebooks of the blank and partial students, every error in a cell that is neither a test nor
+    a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment).
+    Only notebooks whose source calls finish_first are held to this (02 and 03 adopt it with their second edition)."""
+    from nbgrader.utils import is_grade, is_solution
+
+    from coursekit.paths import assignments, source_script
+
+    course, _, _ = example_class_parallel
+    guarded = [a for a in assignments() if "finish_first({" in source_script(a).read_text()]
+    assert guarded, "no notebook uses finish_first"
+    for assignment in guarded:
+        for student in ("blank", "partial"):
+            nb = nbformat.read(course.executed_notebook(student, assignment), as_version=4)
+            stopped = 0
+            for cell in nb.cells:
+                if cell.cell_type != "code" or is_grade(cell) or is_solution(cell):
+                    continue
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        assert output["ename"] == "FinishFirst" and "Part " in output["evalue"], \
+                            f"{student}/{assignment}: a cell failed with {output['ename']}: {output['evalue']}\n{cell.source[:200]}"
+                        stopped += 1
+            assert stopped, f"{student}/{assignment}: no cell stopped, although parts are unwritten"

@@ -31,4 +31,23 @@ def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5
         raise AssertionError(f"{name}: expected {shown_exp}, got {shown_got} (max difference {diff:.3g}, "
                              f"tolerance atol={atol:g}, rtol={rtol:g}). {hint}".strip())
     print(f"{name:40s} exact: {exact!s:5} close: {close!s:5} max difference: {diff:.3g}")
+
+
+class FinishFirst(Exception):
+    """Raised by finish_first(): this cell needs an earlier part that is not written yet."""
+
+
+def finish_first(parts: dict) -> None:
+    """Call at the top of a cell that uses your earlier answers: it stops with the part to finish (not a traceback
+    deep inside a stub). `parts` maps each function the cell uses to the part that asks for it."""
+    missing = []
+    for name, part in parts.items():
+        function = globals().get(name)
+        code = getattr(function, "__code__", None)          # a stub is `raise NotImplementedError()`
+        if function is None or (code is not None and "NotImplementedError" in code.co_names):
+            missing.append(f"{part} (`{name}`)")
+    if missing:
+        which = "which is not written yet: finish that part" if len(missing) == 1 else \
+            "which are not written yet: finish those parts"
+        raise FinishFirst(f"This cell uses your answer to {', '.join(missing)}, {which} first, then run this cell again.")
 # --- end of shared helpers ---

@@ -36,7 +36,8 @@
 # **nats** (natural logarithm). Every torch function must accept `float32` and `float64` tensors and return
 # results with the input's dtype and device (CPU or GPU). The tests of a training function check what it does (the loss
 # goes down, the gradients reach every network, the result beats a stated baseline), never the instructor's exact
-# numbers. Total: 36 points. The whole notebook, grading included, runs in under 30 s on a laptop CPU.
+# numbers. Total: 36 points. The whole notebook, grading included, runs in under 30 s on a laptop CPU. A cell that
+# uses an answer you have not written yet stops with a line that names the part to finish first (`FinishFirst`).
 #
 # **Seeds.** Every experiment draws its randomness from `SEED` (set in the next cell). The claims in the text hold for
 # `SEED` = 0, 1, 2, 3 and 4 (the course's tests run all five); change it and rerun to see how much a number moves.
@@ -96,6 +97,25 @@ def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5
         raise AssertionError(f"{name}: expected {shown_exp}, got {shown_got} (max difference {diff:.3g}, "
                              f"tolerance atol={atol:g}, rtol={rtol:g}). {hint}".strip())
     print(f"{name:40s} exact: {exact!s:5} close: {close!s:5} max difference: {diff:.3g}")
+
+
+class FinishFirst(Exception):
+    """Raised by finish_first(): this cell needs an earlier part that is not written yet."""
+
+
+def finish_first(parts: dict) -> None:
+    """Call at the top of a cell that uses your earlier answers: it stops with the part to finish (not a traceback
+    deep inside a stub). `parts` maps each function the cell uses to the part that asks for it."""
+    missing = []
+    for name, part in parts.items():
+        function = globals().get(name)
+        code = getattr(function, "__code__", None)          # a stub is `raise NotImplementedError()`
+        if function is None or (code is not None and "NotImplementedError" in code.co_names):
+            missing.append(f"{part} (`{name}`)")
+    if missing:
+        which = "which is not written yet: finish that part" if len(missing) == 1 else \
+            "which are not written yet: finish those parts"
+        raise FinishFirst(f"This cell uses your answer to {', '.join(missing)}, {which} first, then run this cell again.")
 # --- end of shared helpers ---
 
 # %% [markdown]
@@ -172,6 +192,7 @@ def shift_images(images: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> to
 
 # %%
 # Worked example: a 3x3 "image" shifted one pixel right, then one pixel down.
+finish_first({"shift_images": "Part A.1"})
 _demo = torch.arange(1.0, 10.0).view(1, 3, 3)
 print(shift_images(_demo, torch.tensor([1]), torch.tensor([0])))
 print(shift_images(_demo, torch.tensor([0]), torch.tensor([1])))
@@ -258,6 +279,7 @@ def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 1
 
 # %%
 # Worked example: two views of the same five digits form five positive pairs.
+finish_first({"shift_images": "Part A.1", "augment": "Part A.2"})
 _gen = torch.Generator().manual_seed(0)
 _x = digit_images[:5]
 _v1, _v2 = augment(_x, _gen, max_shift=1, noise_std=0.1), augment(_x, _gen, max_shift=1, noise_std=0.1)
@@ -365,6 +387,7 @@ def cosine_similarity_matrix(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor
 # %%
 # Worked example: pixels as (poor) embeddings. Two views of 8 digits; is each view most similar to its
 # own partner? Subtracting the mean image makes the cosine compare shapes rather than ink.
+finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "cosine_similarity_matrix": "Part A.3"})
 _gen = torch.Generator().manual_seed(1)
 _x = digit_images[:8]
 _mean_img = digit_images.mean(0)
@@ -475,6 +498,7 @@ print(f"{len(shakespeare_lines)} lines of >= 40 characters, e.g. {shakespeare_li
 # %%
 # Worked example: two span views of 12 lines. Each view is most similar to its partner if the spans overlap
 # enough; `length` sets how much of the line two views share, as max_shift did for the images.
+finish_first({"cosine_similarity_matrix": "Part A.3", "random_spans": "Part A.4"})
 _gen = torch.Generator().manual_seed(SEED)
 _picked = [shakespeare_lines[int(i)] for i in torch.randperm(len(shakespeare_lines), generator=_gen)[:12]]
 for _length in (20, 32):
@@ -590,6 +614,7 @@ def nce_loss(s_data: torch.Tensor, s_noise: torch.Tensor, k: float) -> torch.Ten
 # %%
 # Worked example: a classifier that is confident and right has a small loss, a confident wrong one a
 # large (but finite) loss.
+finish_first({"nce_loss": "Part B"})
 _right = nce_loss(torch.tensor([8.0, 9.0]), torch.tensor([-8.0, -9.0, -7.0]), k=1.5)
 _wrong = nce_loss(torch.tensor([-1e4]), torch.tensor([1e4]), k=1.5)
 print(f"confident and right: {_right.item():.5f}   confident and wrong: {_wrong.item():.1f}")
@@ -673,6 +698,7 @@ check_close("nce_loss gradient w.r.t. s_noise", _sn_g.grad, _sn_r.grad, atol=1e-
 # **Done when:** the learned $c$ is within $0.05$ of $-\log Z(\hat\sigma) = -\log(\sqrt{2\pi}\,\hat\sigma)$.
 
 # %%
+finish_first({"nce_loss": "Part B"})
 def fit_nce_gaussian(k: int = 4, n: int = 8000, subtract_log_k: bool = True, seed: int = 0):
     """Fit (mu, log sigma, c) of an unnormalised 1-D Gaussian with nce_loss; returns (mu, sigma, c)."""
     gen = torch.Generator().manual_seed(seed)
@@ -795,6 +821,7 @@ def info_nce_loss(z_c: torch.Tensor, z_x: torch.Tensor, tau: float) -> torch.Ten
 
 # %%
 # Worked example: InfoNCE is cross-entropy with labels 0..N-1, and a random guesser scores log N.
+finish_first({"info_nce_loss": "Part C"})
 _g = torch.Generator().manual_seed(0)
 _zc, _zx = torch.randn(16, 8, generator=_g), torch.randn(16, 8, generator=_g)
 check_close("info_nce_loss vs F.cross_entropy", info_nce_loss(_zc, _zx, 0.5),
@@ -998,6 +1025,7 @@ def infonce_mi_lower_bound(scores: torch.Tensor) -> float:
 
 # %%
 # Worked example: the two extremes.
+finish_first({"infonce_mi_lower_bound": "Part E.1"})
 _N = 32
 print(f"constant critic (x and c look independent): {infonce_mi_lower_bound(torch.zeros(_N, _N, dtype=torch.float64)):.4f} nats")
 print(f"perfect critic (positive wins by 100):       {infonce_mi_lower_bound(100 * torch.eye(_N)):.4f} nats"
@@ -1068,6 +1096,7 @@ def cpc_approx_loss(log_ratio: torch.Tensor, N: int) -> torch.Tensor:
 
 # %%
 # Worked example: step (5) compares log(1 + (N-1) e^{-r}) with log(N) - r, pointwise in r.
+finish_first({"cpc_approx_loss": "Part E.2"})
 _N = 64
 _r = torch.linspace(-3, 8, 111, dtype=torch.float64)
 _lhs = torch.stack([cpc_approx_loss(_r[i:i + 1], _N) for i in range(len(_r))])
@@ -1135,6 +1164,7 @@ def min_batch_size_for_mi(mi_nats: float) -> int:
 
 
 # %%
+finish_first({"min_batch_size_for_mi": "Part E.3"})
 for _mi in [1, 2, 5, 10, 20]:
     print(f"to certify {_mi:>2} nats InfoNCE needs a batch of at least {min_batch_size_for_mi(_mi):>12,d} samples")
 
@@ -1187,6 +1217,7 @@ def cosine_critic_ceiling(N: int, tau: float) -> float:
 # %%
 # Worked check: gradient descent directly on N free unit vectors (the best any encoder could do) never beats the
 # ceiling; for N = 2 it reaches it.
+finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cosine_critic_ceiling": "Part E.4"})
 def best_cosine_estimate(N, tau, d=8, steps=300, seed=SEED):
     """Optimise N anchor and N candidate embeddings directly for InfoNCE with cosine logits; return the estimate."""
     gen = torch.Generator().manual_seed(seed)
@@ -1282,6 +1313,7 @@ def gaussian_log_density_ratio(x: torch.Tensor, c: torch.Tensor, rho: float) -> 
 # %%
 # Worked example: the mean log ratio over positive pairs is the MI (step (6)), and the mean of the *ratio*
 # over independent pairs is 1 (step (3) -> (4)).
+finish_first({"gaussian_mi": "Part F", "gaussian_log_density_ratio": "Part F"})
 _g = torch.Generator().manual_seed(0)
 _d, _rho, _n = 2, 0.5, 200_000
 _c = torch.randn(_n, _d, generator=_g, dtype=torch.float64)
@@ -1400,6 +1432,8 @@ def sample_correlated_gaussians(n_batches, N, d, rho, gen, dtype=torch.float64):
     return x, c
 
 # %%
+finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
+              "gaussian_log_density_ratio": "Part F"})
 MI_D = 2
 MI_LEVELS = [0.5, 1.0, 2.0, 4.0, 6.0, 8.0]
 BATCH_SIZES = [8, 64, 512]
@@ -1611,6 +1645,8 @@ assert 1.4 <= _est <= 2.1, f"train_critic at 2 nats, N = 64, 150 steps: expected
 # gets much closer with the same $N$.
 
 # %%
+finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
+              "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 def trained_critic_estimate(mi, N, steps, d=MI_D, eval_pairs=2048, seed=SEED):
     """Train the separable critic with your train_critic at the given MI and batch size; return its estimate."""
     gen = torch.Generator().manual_seed(seed + 1)
@@ -1637,6 +1673,8 @@ assert _at8[0] + 0.5 < _at8[1] and _at8[1] + 0.5 < _at8[2], \
 print(f"({time.time() - _t0:.2f} s)")
 
 # %%
+finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
+              "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for idx, N in enumerate(BATCH_SIZES):
     col = f"C{idx}"
@@ -1725,6 +1763,8 @@ for (_a, _k), _g_c in zip(_cases, _got_cases):
 # batch that is too small underestimates long before the ceiling is reached.)
 
 # %%
+finish_first({"infonce_mi_lower_bound": "Part E.1", "gaussian_log_density_ratio": "Part F",
+              "train_critic": "Part F.2", "ar1_mutual_information": "Part G"})
 AR_A = 0.995
 AR_STEPS = [1, 4, 16, 64]
 
@@ -1852,6 +1892,7 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> torch.Tensor
 # Worked example: N = 2 images give 4 views, ordered [image 0 view 1, image 1 view 1, image 0 view 2,
 # image 1 view 2]; the positive of view i is view (i + N) mod 2N. The table shows what each anchor's
 # softmax sees: cosine / tau, with the self-similarity masked out.
+finish_first({"nt_xent_loss": "Part H.1"})
 _N, _tau = 2, 0.5
 _z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]])                # first views of images 0 and 1
 _z2 = torch.tensor([[2.0, 0.2], [0.1, 3.0]])                # second views: nearly the same directions
@@ -2139,6 +2180,8 @@ assert _acc >= _random_acc + 0.08, f"simclr_train_step with NT-Xent: probe {_acc
 # claims, where it loses.
 
 # %%
+finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "nt_xent_loss": "Part H.1",
+              "simclr_train_step": "Part H.2"})
 def train_simclr(tau=0.2, batch=256, steps=150, seed=SEED):
     """SimCLR with your simclr_train_step; returns (encoder, head, losses)."""
     encoder, head = make_encoder(seed=seed)
@@ -2221,6 +2264,8 @@ plt.show()
 # $\log(1 + (2N-2)e^{-2/\tau})$ (E.4 with $2N - 1$ candidates per anchor).
 
 # %%
+finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "cosine_critic_ceiling": "Part E.4",
+              "nt_xent_loss": "Part H.1", "simclr_train_step": "Part H.2"})
 def alignment_uniformity(encoder, head, seed=SEED):
     gen = torch.Generator().manual_seed(seed + 100)
     with torch.no_grad():
