@@ -45,6 +45,7 @@
 # %% nbgrader={"grade_id": "setup", "locked": true}
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -554,15 +555,16 @@ _err = None
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     try:
-        random_spans(["long enough line", "short"], 8, torch.Generator().manual_seed(0))
+        random_spans(["long enough line", "tiny"], 8, torch.Generator().manual_seed(0))
     except ValueError as _e:
         _err = _e
     except Exception as _e:                   # noqa: BLE001 - the student sees which error came instead
-        raise AssertionError(f"random_spans with a 5-character line and length 8: expected a ValueError, got "
+        raise AssertionError(f"random_spans with a 4-character line and length 8: expected a ValueError, got "
                              f"{type(_e).__name__}: {_e}") from None
-assert _err is not None, "random_spans with a 5-character line and length 8: expected a ValueError, nothing was raised."
-assert "1" in str(_err) or "short" in str(_err), \
-    f"random_spans: the ValueError should say which line is too short (its index or its text), got {str(_err)!r}."
+assert _err is not None, "random_spans with a 4-character line and length 8: expected a ValueError, nothing was raised."
+assert re.search(r"\b[12]\b", str(_err)) or "tiny" in str(_err), \
+    (f"random_spans: the ValueError should say which line is too short (its index, 1, or its number, 2, or its text), "
+     f"got {str(_err)!r}.")
 ### BEGIN HIDDEN TESTS
 _err = None
 with warnings.catch_warnings():
@@ -1002,7 +1004,7 @@ check_close("info_nce_loss gradient w.r.t. z_c", _zc_g.grad, _zc_r.grad, atol=1e
 # matrix of critic values, evaluate the approximate chain of steps (3)-(4), find how large a batch must
 # be to certify a given mutual information, and how much less a cosine critic with a temperature can certify.
 #
-# **E.1 The bound as a number.** Given an $N \times N$ matrix of **log-scores**
+# **E.1 The bound as a number [1 of the 4 points].** Given an $N \times N$ matrix of **log-scores**
 # $S_{ij} = \log f_k(x_j, c_i)$ (the logarithm of the critic of Part D; positives on the diagonal), the
 # InfoNCE estimate is
 #
@@ -1075,7 +1077,7 @@ assert abs(_got2 - _ref_bound(_S_2)) <= 1e-6, \
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **E.2 The approximation, steps (3)-(4).** Write $r = \log \frac{p(x|c)}{p(x)}$ for a positive pair. After
+# **E.2 The approximation, steps (3)-(4) [1 of the 4 points].** Write $r = \log \frac{p(x|c)}{p(x)}$ for a positive pair. After
 # step (4) the loss no longer depends on the negatives:
 #
 # $$\mathcal{L}_N^{\text{approx}} = \mathbb{E}_{(x,c)}\log\big[1 + (N-1)\,e^{-r}\big], \qquad
@@ -1148,7 +1150,7 @@ assert _got32.dtype == torch.float32, f"cpc_approx_loss changed the dtype: float
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **E.3 How many samples for $I$ nats?** Because $\hat I_{\text{NCE}} \le \log N$, certifying $I$ nats needs
+# **E.3 How many samples for $I$ nats? [1 of the 4 points]** Because $\hat I_{\text{NCE}} \le \log N$, certifying $I$ nats needs
 # $\log N \ge I$.
 #
 # **Spec.** `min_batch_size_for_mi(mi_nats)`: `mi_nats` a float $\ge 0$. Returns the smallest **integer** $N \ge 1$
@@ -1185,7 +1187,7 @@ for _mi, _want in [(0.0, 1), (0.5, 2), (3.0, 21), (6.5, 666), (10.0, 22027), (12
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **E.4 The ceiling of a cosine critic.** SimCLR (Part H) scores with $\ell_{ij} = \cos(z_i, z'_j)/\tau$, so every
+# **E.4 The ceiling of a cosine critic [1 of the 4 points].** SimCLR (Part H) scores with $\ell_{ij} = \cos(z_i, z'_j)/\tau$, so every
 # logit lies in $[-1/\tau, 1/\tau]$. For one anchor, the loss $-\ell_{ii} + \log\sum_j e^{\ell_{ij}}
 # = \log\big(1 + \sum_{j \ne i} e^{\ell_{ij} - \ell_{ii}}\big)$ is smallest when the positive sits at $+1/\tau$ and
 # all $N - 1$ negatives at $-1/\tau$, so
@@ -1198,8 +1200,9 @@ for _mi, _want in [(0.0, 1), (0.5, 2), (3.0, 21), (6.5, 666), (10.0, 22027), (12
 # cannot all be antipodal to the anchor, so the true ceiling is lower still.)
 #
 # **Spec.** `cosine_critic_ceiling(N, tau)`: `N` an integer $\ge 1$, `tau` a positive float. Returns the right-hand
-# side in nats as a Python `float`, accurate for $\tau$ from $10^{-3}$ to $10^3$ and $N$ up to $10^9$ (at $\tau = 10^{-3}$,
-# $e^{2/\tau}$ overflows: use `math.log1p`, or `numpy.logaddexp`, on a form that never exponentiates a large number).
+# side in nats as a Python `float` ($0$ for $N = 1$, where there is nothing to tell apart), accurate for $\tau$ from
+# $10^{-3}$ to $10^3$ and $N$ up to $10^9$. At $\tau = 10^{-3}$, $e^{2/\tau} = e^{2000}$ overflows: write the formula
+# with $e^{-2/\tau}$ (which underflows harmlessly to $0$), e.g. with `math.log1p`.
 
 # %% nbgrader={"grade_id": "cosine_critic_ceiling", "solution": true}
 def cosine_critic_ceiling(N: int, tau: float) -> float:
@@ -1257,7 +1260,7 @@ def _ref_ceiling(N, tau):
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _cases = [(2, 0.5), (8, 0.1), (64, 2.0), (1000, 1000.0), (10 ** 9, 0.05), (10 ** 9, 1e-3), (3, 1e3)]
+    _cases = [(2, 0.5), (8, 0.1), (64, 2.0), (1000, 1000.0), (10 ** 9, 0.05), (10 ** 9, 1e-3), (3, 1e3), (1, 0.5)]
     _got_cases = [float(cosine_critic_ceiling(_N, _tau)) for _N, _tau in _cases]
 for (_N, _tau), _g_c in zip(_cases, _got_cases):
     check_close(f"cosine_critic_ceiling({_N}, {_tau})", _g_c, _ref_ceiling(_N, _tau), atol=1e-7, rtol=1e-9,
@@ -1281,7 +1284,7 @@ for (_N, _tau), _g_c in zip(_cases, _got_cases):
 # Conversely, for a target $I$: $\rho = \sqrt{1 - e^{-2I/d}}$. The log density ratio is the **optimal critic**
 # of Part D.
 #
-# **Spec.**
+# **Spec [2 of the 6 points: 1 each].**
 # * `gaussian_mi(rho, d)`: `rho` a float in $(-1, 1)$ or a tensor of them, `d` a positive int. Returns $I$ in nats:
 #   a `float` for a float `rho`, a tensor of the same shape and dtype for a tensor `rho`.
 # * `gaussian_log_density_ratio(x, c, rho)`: `x` `(..., d)`, `c` `(..., d)` whose leading dimensions broadcast
@@ -1472,21 +1475,23 @@ print(f"({time.time() - _t0:.2f} s)")
 # $(c_i, x_i)$, computes $\mathcal{L} = $ `loss_fn(f(c), f_prime(x), tau)` (the other $N-1$ candidates of the batch
 # are each anchor's negatives), and takes one optimiser step on the parameters of **both** networks.
 #
-# **Spec.** `train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=info_nce_loss)`:
-# * `f`, `f_prime`: `torch.nn.Module`s mapping `(N, d)` to `(N, k)`; `sample_pairs()`: a function with no argument
+# **Spec.** `train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=None)`:
+# * `f`, `f_prime`: `torch.nn.Module`s mapping `(N, d)` to `(N, m)`; `sample_pairs()`: a function with no argument
 #   that returns a new batch `(c, x)`, two `(N, d)` tensors, row $i$ of both from the same pair;
 # * make **one** `torch.optim.Adam` over the parameters of both networks with learning rate `lr`, then for each of
-#   the `steps` steps: draw a batch, compute the loss with `loss_fn` (the default is your `info_nce_loss`; the tests
-#   pass their own, so this part does not depend on Part C), clear the old gradients, backpropagate, step;
+#   the `steps` steps: draw a batch, compute the loss with **one** call of `loss_fn` (`None` means your
+#   `info_nce_loss`, looked up when the function runs; the tests pass their own, so this part does not depend on
+#   Part C), clear the old gradients, backpropagate, step;
 # * return the list of the `steps` training losses as Python `float`s (the loss of each batch before its step).
 #
 # Train in place (the networks passed in are the ones that learn) and do not wrap the loop in `torch.no_grad()`.
 
 # %% nbgrader={"grade_id": "train_critic", "solution": true}
 def train_critic(f: nn.Module, f_prime: nn.Module, sample_pairs, steps: int, lr: float = 1e-2, tau: float = 1.0,
-                 loss_fn=info_nce_loss) -> list[float]:
+                 loss_fn=None) -> list[float]:
     """Adam on f and f_prime together, one fresh batch of pairs per step; returns the per-step losses."""
     ### BEGIN SOLUTION
+    loss_fn = info_nce_loss if loss_fn is None else loss_fn
     optimizer = torch.optim.Adam([*f.parameters(), *f_prime.parameters()], lr=lr)
     losses = []
     for _ in range(steps):
@@ -1636,16 +1641,16 @@ assert 1.4 <= _est <= 2.1, f"train_critic at 2 nats, N = 64, 150 steps: expected
 # 16-dimensional output) at each batch size $N \in \{8, 64, 512\}$ and each MI level: 200 Adam steps at $N = 8$ and
 # $N = 64$, 100 at $N = 512$ (each step already sees 512 pairs). Then we evaluate $\hat I_{\text{NCE}}$ on 2048
 # fresh pairs. A learned critic can only do worse than the optimal one in expectation, so it also sits below the
-# truth and below $\log N$.
+# truth (up to Monte-Carlo noise of a few hundredths of a nat) and below $\log N$.
 #
 # **Done when:** every estimate is a lower bound ($\le \log N$, and $\le I + 0.1$ up to Monte-Carlo noise); at
 # $N = 64$ the critic recovers most of 1 nat; at $I = 8$ nats the estimate grows with $N$. What the table shows
-# besides: at $N = 512$ and $I \ge 4$ the trained critic stops well below $\log N$ **and** below the optimal critic;
-# that gap is the training budget (100 steps of a small network), not the bound, since the optimal critic of F.1
-# gets much closer with the same $N$.
+# besides: at $N = 512$ the trained critic falls short of the optimal critic with the same $N$ by 0.25-0.33 nats at
+# $I = 4$ and by about 1.5 nats at $I = 8$ (4.4-4.6 against 6.06). That gap is the training budget (100 steps of a
+# small network), not the bound, which the optimal critic of F.1 shows to allow much more.
 
 # %%
-finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
+finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
               "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 def trained_critic_estimate(mi, N, steps, d=MI_D, eval_pairs=2048, seed=SEED):
     """Train the separable critic with your train_critic at the given MI and batch size; return its estimate."""
@@ -1673,7 +1678,7 @@ assert _at8[0] + 0.5 < _at8[1] and _at8[1] + 0.5 < _at8[2], \
 print(f"({time.time() - _t0:.2f} s)")
 
 # %%
-finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
+finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
               "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for idx, N in enumerate(BATCH_SIZES):
@@ -1718,7 +1723,7 @@ plt.show()
 
 # %% nbgrader={"grade_id": "ar1_mutual_information", "solution": true}
 def ar1_mutual_information(a: float, k: int) -> float:
-    """I(x_{t+k}; x_t) = -0.5 log(1 - a^(2k)) nats for a stationary Gaussian AR(1) with coefficient a."""
+    """I(x_{t+k}; x_t) in nats for a stationary Gaussian AR(1) with coefficient a."""
     ### BEGIN SOLUTION
     return -0.5 * math.log1p(-(a ** (2 * k)))
     ### END SOLUTION
@@ -1732,7 +1737,7 @@ with warnings.catch_warnings():               # a warning on stderr would cost t
     _got3 = float(ar1_mutual_information(0.9, 3))
 check_close("ar1_mutual_information(0.9, 1)", _got, 0.830366, atol=1e-6,
             hint="Hint: the correlation of x_t and x_{t+1} is a; natural log.")
-check_close("ar1_mutual_information(0.9, 3)", _got3, -0.5 * math.log(1 - 0.9 ** 6), atol=1e-9,
+check_close("ar1_mutual_information(0.9, 3)", _got3, 0.3790466, atol=1e-6,
             hint="Hint: after k steps the correlation is a to the power k.")
 ### BEGIN HIDDEN TESTS
 with warnings.catch_warnings():
@@ -1753,7 +1758,7 @@ for (_a, _k), _g_c in zip(_cases, _got_cases):
 # marginal, as the bound requires). Two critics per $k$:
 #
 # * the **optimal** critic, the exact log density ratio of the pair $(x_t, x_{t+k})$ (your
-#   `gaussian_log_density_ratio` with $\rho = a^k$, $d = 1$), at $N = 8$ and $N = 512$;
+#   `gaussian_log_density_ratio` with $\rho = a^k$, $d = 1$), at $N = 8$, $64$ and $512$;
 # * a **trained** separable critic $f_k(c_t)^\top f'_k(x_{t+k})$ ($f_k$ sees the whole 3-value context) trained with
 #   **your** `train_critic` at $N = 64$ for 150 steps.
 #
@@ -1763,7 +1768,7 @@ for (_a, _k), _g_c in zip(_cases, _got_cases):
 # batch that is too small underestimates long before the ceiling is reached.)
 
 # %%
-finish_first({"infonce_mi_lower_bound": "Part E.1", "gaussian_log_density_ratio": "Part F",
+finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "gaussian_log_density_ratio": "Part F",
               "train_critic": "Part F.2", "ar1_mutual_information": "Part G"})
 AR_A = 0.995
 AR_STEPS = [1, 4, 16, 64]
@@ -1785,7 +1790,7 @@ cpc_rows = []
 for k in AR_STEPS:
     truth = ar1_mutual_information(AR_A, k)
     row = {"k": k, "true I": truth}
-    for N in (8, 512):
+    for N in (8, 64, 512):
         estimates = []
         for _ in range(max(1, 4096 // N)):
             ctx, fut = sample_ar1_windows(N, k, AR_A, _gen, dtype=torch.float64)
@@ -1798,12 +1803,12 @@ for k in AR_STEPS:
     row["trained N=64"] = critic_estimate(f_k, f_prime_k, lambda: sample_ar1_windows(64, k, AR_A, _gen), 32)
     cpc_rows.append(row)
 
-print(f"{'k':>3} {'true I':>7} {'opt N=8':>8} {'opt N=512':>10} {'trained N=64':>13}   (log 8 = {math.log(8):.3f}, "
-      f"log 64 = {math.log(64):.3f}, log 512 = {math.log(512):.3f})")
+print(f"{'k':>3} {'true I':>7} {'opt N=8':>8} {'opt N=64':>9} {'opt N=512':>10} {'trained N=64':>13}   "
+      f"(log 8 = {math.log(8):.3f}, log 64 = {math.log(64):.3f}, log 512 = {math.log(512):.3f})")
 for row in cpc_rows:
-    print(f"{row['k']:3d} {row['true I']:7.3f} {row['optimal N=8']:8.3f} {row['optimal N=512']:10.3f} "
-          f"{row['trained N=64']:13.3f}")
-    for name, N in (("optimal N=8", 8), ("optimal N=512", 512), ("trained N=64", 64)):
+    print(f"{row['k']:3d} {row['true I']:7.3f} {row['optimal N=8']:8.3f} {row['optimal N=64']:9.3f} "
+          f"{row['optimal N=512']:10.3f} {row['trained N=64']:13.3f}")
+    for name, N in (("optimal N=8", 8), ("optimal N=64", 64), ("optimal N=512", 512), ("trained N=64", 64)):
         assert row[name] <= math.log(N) + 1e-9 and row[name] <= row["true I"] + 0.1, \
             f"k={row['k']}, {name}: {row[name]:.3f} is not a lower bound"
     assert abs(row["optimal N=512"] - row["true I"]) <= 0.1, f"k={row['k']}: optimal critic at N=512 off the truth"
@@ -1813,7 +1818,7 @@ print(f"({time.time() - _t0:.2f} s)")
 
 plt.figure(figsize=(5.5, 3.2))
 plt.plot(AR_STEPS, [r["true I"] for r in cpc_rows], "k-", label="true I(x_{t+k}; c_t)")
-for name, marker in (("optimal N=8", "o:"), ("optimal N=512", "o-"), ("trained N=64", "s--")):
+for name, marker in (("optimal N=8", "o:"), ("optimal N=64", "o--"), ("optimal N=512", "o-"), ("trained N=64", "s--")):
     plt.plot(AR_STEPS, [r[name] for r in cpc_rows], marker, label=name)
 plt.axhline(math.log(8), color="C0", lw=0.8, ls="--")
 plt.xscale("log")
@@ -1838,12 +1843,13 @@ plt.show()
 # estimate above the truth (beyond Monte-Carlo noise) would mean a bug, e.g. negatives that are not drawn from the
 # marginal (windows of the same sequence) or a score matrix with the axes swapped, because InfoNCE is a lower bound.
 # (b) At $k = 1$, $I \approx 2.30$ nats $> \log 8 \approx 2.08$: the $N = 8$ estimate cannot reach it and in fact
-# stays far below $\log 8$ too (about 1.5 nats); it also falls short at $k = 4$, where $\log 8 - I$ is small, and is
-# close only where $I \ll \log 8$ ($k = 64$). Certifying 2.30 nats needs $N \ge e^{2.30} \approx 10$
-# at the very least, and an accurate estimate needs $\log N$ several nats above $I$ (our rule of thumb from F.1:
-# $\log N - I \ge 4$, $N \gtrsim 550$). The trained critic at $N = 64$ falls short mostly at small $k$ (large $I$,
-# where the log ratio is sharp): 150 steps of a small MLP; more steps, a larger network or a quadratic feature
-# ($x_{t+k}^2$, $x_t x_{t+k}$, the exact form of the optimal log ratio) would close the gap.
+# stays far below $\log 8$ too (1.55-1.59 nats over seeds 0-4); it also falls short at $k = 4$, where $\log 8 - I$ is
+# small, and comes within 0.08 nats only where $I \ll \log 8$ ($k = 64$). Certifying 2.30 nats needs
+# $N \ge e^{2.304}$, i.e. $N \ge 11$ (`min_batch_size_for_mi`), at the very least, and an accurate estimate needs
+# $\log N$ several nats above $I$ (our rule of thumb from F.1: $\log N - I \ge 4$, $N \gtrsim 550$). Against the optimal critic at the same $N = 64$, the trained critic falls short by
+# 0.2-0.35 nats at $k = 1$ (large $I$, where the log ratio is sharp) and by less than 0.1 nats at $k \ge 16$: 150
+# steps of a small MLP; more steps, a larger network or a quadratic feature ($x_{t+k}^2$, $x_t x_{t+k}$, the exact
+# form of the optimal log ratio) would close the gap.
 #
 # *Rubric (1 point).* 0.5: Markov property, so the past adds nothing, and an estimate above the truth signals an
 # error (the bound cannot exceed $I$). 0.5: names $k = 1$ (where $I > \log 8$) with $N \ge e^{I}$, and a concrete
@@ -1890,16 +1896,18 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> torch.Tensor
 
 # %%
 # Worked example: N = 2 images give 4 views, ordered [image 0 view 1, image 1 view 1, image 0 view 2,
-# image 1 view 2]; the positive of view i is view (i + N) mod 2N. The table shows what each anchor's
-# softmax sees: cosine / tau, with the self-similarity masked out.
+# image 1 view 2] (indices from 0 in code: the positive of view i is view (i + N) mod 2N). What each anchor's
+# softmax sees, cosine / tau with tau = 0.5 and the self-similarity excluded (written out by hand):
+#
+#             view 0   view 1   view 2   view 3
+#   anchor 0    --      0.000    1.990    0.067     positive: view 2
+#   anchor 1   0.000     --      0.199    1.999     positive: view 3
+#   anchor 2   1.990    0.199     --      0.265     positive: view 0
+#   anchor 3   0.067    1.999    0.265     --       positive: view 1
 finish_first({"nt_xent_loss": "Part H.1"})
 _N, _tau = 2, 0.5
 _z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]])                # first views of images 0 and 1
 _z2 = torch.tensor([[2.0, 0.2], [0.1, 3.0]])                # second views: nearly the same directions
-_views = torch.cat([_z1, _z2])
-_table = F.cosine_similarity(_views[:, None, :], _views[None, :, :], dim=-1) / _tau
-print((_table.masked_fill(torch.eye(2 * _N, dtype=torch.bool), float("-inf"))).numpy().round(3))
-print("positive of each anchor:", [(_i + _N) % (2 * _N) for _i in range(2 * _N)])
 print(f"{'second views match their images:':36s} NT-Xent = {nt_xent_loss(_z1, _z2, _tau).item():.4f}")
 print(f"{'second views swapped between them:':36s} NT-Xent = {nt_xent_loss(_z1, _z2.flip(0), _tau).item():.4f}")
 print(f"{'all 4 views identical:':36s} NT-Xent = {nt_xent_loss(torch.ones(2, 2), torch.ones(2, 2), _tau).item():.4f}"
@@ -1978,22 +1986,25 @@ check_close("nt_xent_loss gradient w.r.t. z1", _z1_g.grad, _z1_r.grad, atol=1e-1
 # \mathcal{L} = \mathcal{L}_{\text{NT-Xent}}\big(g(f(v)),\ g(f(v')),\ \tau\big) .$$
 #
 # **Spec.** `simclr_train_step(encoder, head, optimizer, images, generator, tau=0.2, max_shift=1, noise_std=0.2,
-# augment_fn=augment, loss_fn=nt_xent_loss)`:
+# augment_fn=None, loss_fn=None)`:
 # * `images` `(B, 8, 8)`; `optimizer` already holds the parameters of `encoder` and `head`;
 # * view 1, then view 2: `augment_fn(images, generator, max_shift, noise_std)` (two calls, in that order, so that a
 #   seed gives the same views everywhere);
 # * loss `loss_fn(head(encoder(v1)), head(encoder(v2)), tau)`; clear the old gradients, backpropagate, step;
 # * return the loss as a Python `float` (its value before the step).
 #
-# The defaults are your `augment` and `nt_xent_loss`; the tests pass their own, so this exercise does not depend on
-# Part A or H.1 being right.
+# `None` means your `augment` and your `nt_xent_loss`, looked up when the function runs (so a later fix of Part A or
+# H.1 is used without rerunning this cell); the tests pass their own, so this exercise does not depend on Part A or
+# H.1 being right.
 
 # %% nbgrader={"grade_id": "simclr_train_step", "solution": true}
 def simclr_train_step(encoder: nn.Module, head: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
                       generator: torch.Generator, tau: float = 0.2, max_shift: int = 1, noise_std: float = 0.2,
-                      augment_fn=augment, loss_fn=nt_xent_loss) -> float:
+                      augment_fn=None, loss_fn=None) -> float:
     """One SimCLR step on a batch of images: two views, NT-Xent on head(encoder(view)), one optimiser step."""
     ### BEGIN SOLUTION
+    augment_fn = augment if augment_fn is None else augment_fn
+    loss_fn = nt_xent_loss if loss_fn is None else loss_fn
     v1 = augment_fn(images, generator, max_shift, noise_std)
     v2 = augment_fn(images, generator, max_shift, noise_std)
     loss = loss_fn(head(encoder(v1)), head(encoder(v2)), tau)
@@ -2229,7 +2240,7 @@ print(f"({time.time() - _t0:.1f} s)")
 assert simclr_acc > random_acc + 0.1, "the SimCLR encoder should beat the random encoder on the linear probe"
 assert simclr_acc < baselines["raw pixels (64-d)"] and simclr_acc < baselines["supervised encoder (8-d)"], \
     "the text below says SimCLR loses to raw pixels and to the supervised encoder here"
-assert -0.06 <= simclr_acc - baselines["PCA (8-d)"] <= 0.02, "the text below says PCA is as good or slightly better"
+assert -0.04 <= simclr_acc - baselines["PCA (8-d)"] <= 0.01, "the text below says PCA is about as good or slightly better"
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 axes[0].plot(losses)
@@ -2244,8 +2255,8 @@ plt.show()
 # %% [markdown]
 # **What the numbers say** (they hold for seeds 0 to 4). A few seconds of SimCLR turn a random 8-dimensional encoder
 # (0.64-0.72) into one whose features a linear probe reads at 0.87-0.89: contrastive learning works without a label.
-# But it does **not** beat the honest baselines here: PCA to the same 8 dimensions does as well or slightly better (by
-# up to 0.03), and raw pixels (0.96-0.98) and the same network trained with the labels (0.94-0.97) are clearly
+# But it does **not** beat the honest baselines here: PCA to the same 8 dimensions is slightly better in every seed
+# (by 0.005-0.03), and raw pixels (0.96-0.98) and the same network trained with the labels (0.94-0.97) are clearly
 # better. Why: 8x8 digits are already nearly linearly separable in pixel space, so there is little for a
 # representation to add; our augmentations (a 1-pixel shift and noise) teach only invariances a linear classifier
 # barely needs; and 150 steps on 1200 images is a tiny budget. SimCLR's published wins come from strong augmentations
@@ -2260,7 +2271,7 @@ plt.show()
 # (embeddings spread over the sphere: $\log \mathbb{E}\, e^{-2\lVert u_i - u_j\rVert^2}$ over all pairs, lower is more
 # uniform). We train at $\tau \in \{0.05, 0.2, 1\}$ with $N = 256$, and at $N = 16$ with $\tau = 0.2$ (same 150 steps, so
 # the small batch also sees 16 times fewer images), and measure both on the head's normalised outputs of two views of
-# the 597 test digits, with the probe accuracy and the lowest NT-Xent a cosine critic can reach,
+# the 597 test digits, with the probe accuracy and a floor under NT-Xent that no cosine critic can go below,
 # $\log(1 + (2N-2)e^{-2/\tau})$ (E.4 with $2N - 1$ candidates per anchor).
 
 # %%
@@ -2291,7 +2302,8 @@ print(f"({time.time() - _t0:.1f} s)")
 _p = {key: m["probe"] for key, m in sweep.items()}
 _a = {key: m["alignment"] for key, m in sweep.items()}
 _u = {key: m["uniformity"] for key, m in sweep.items()}
-assert _p[1.0, 256] < max(_p[0.05, 256], _p[0.2, 256]) - 0.01, "tau = 1 should give the worst probe of the three"
+assert _p[1.0, 256] < _p[0.05, 256] - 0.02, "tau = 1 should probe worse than tau = 0.05"
+assert _p[0.05, 256] >= _p[0.2, 256] - 0.01, "tau = 0.05 should probe as well as tau = 0.2"
 assert _a[0.05, 256] < min(_a[0.2, 256], _a[1.0, 256]) - 0.05, "tau = 0.05 should align positives tightest"
 assert _u[0.2, 256] < min(_u[0.05, 256], _u[1.0, 256]) - 0.2, "tau = 0.2 should spread the embeddings most uniformly"
 assert _u[0.2, 256] < _u[0.2, 16] - 0.4 and _p[0.2, 256] > _p[0.2, 16], "N = 256 should beat N = 16"
@@ -2308,9 +2320,10 @@ axes[1].set_title("linear probe accuracy", fontsize=9)
 plt.show()
 
 # %% [markdown]
-# What the table shows for seeds 0 to 4: $\tau = 0.05$ pulls positives closest (alignment about 0.2 against 0.3-0.5)
-# but spreads the embeddings less; $\tau = 0.2$ spreads them most uniformly; $\tau = 1$ gives the weakest probe of the
-# three, and its NT-Xent cannot go below the cosine floor of about 4.2 nats however good the encoder. The larger batch
+# What the table shows for seeds 0 to 4: $\tau = 0.05$ pulls positives closest (alignment 0.18-0.21 against 0.31-0.44)
+# but spreads the embeddings less; $\tau = 0.2$ spreads them most uniformly, with the loosest positives; $\tau = 0.05$
+# probes as well as or better than $\tau = 0.2$, and $\tau = 1$ probes worse than $\tau = 0.05$ (by 0.035-0.07) and
+# cannot push its NT-Xent below the cosine floor of about 4.2 nats, however good the encoder. The larger batch
 # spreads embeddings more uniformly and probes better, by 0.02 to 0.08 (it also sees 16 times more images in the same
 # number of steps, so this is not the effect of the negatives alone).
 #
@@ -2328,8 +2341,9 @@ plt.show()
 # positive beats them by a margin: positives are pulled very tight (best alignment), but nothing spreads the mass of
 # easy negatives, and the embeddings are less uniform. At $\tau = 1$ every negative counts equally and the logits lie
 # in $[-1, 1]$: by E.4 the loss cannot fall below $\log(1 + (2N-2)e^{-2}) \approx 4.2$ nats, so even a perfect encoder
-# gets a weak, nearly uniform softmax and weak gradients that separate classes poorly (worst probe). A middle
-# $\tau$ (0.2 here) balances the two: the most uniform embeddings with good alignment.
+# gets a weak, nearly uniform softmax and weak gradients that separate classes poorly (a worse probe). In between,
+# $\tau = 0.2$ spreads the embeddings most uniformly, at the price of looser positives; on these digits the probe
+# does not reward that: $\tau = 0.05$ probes as well or better.
 #
 # *Rubric (1 point).* 0.5: $\tau$ reweights negatives (small $\tau$ = hard negatives dominate, large $\tau$ = all
 # equal), linked to the measured alignment/uniformity. 0.5: the cosine floor $\log(1 + (2N-2)e^{-2/\tau})$ at
@@ -2366,6 +2380,8 @@ plt.show()
 # * InfoNCE is $N$-way cross-entropy over "which one is the positive?".
 # * $I(x;c) \ge \log N - \mathcal{L}_N$: a lower bound that can never exceed $\log N$ (and less with a cosine critic at
 #   temperature $\tau$), so certifying $I$ nats needs $N \ge e^I$ samples; on Gaussians and on CPC's AR(1) process the
-#   optimal and your trained critics stay below the truth, and a small $N$ underestimates long before $\log N$.
-# * Your SimCLR beats a random network by a wide margin, ties PCA and loses to raw pixels and to supervision on these
-#   tiny digits: a result is only as good as the baselines printed beside it.
+#   optimal and your trained critics stay below the truth (up to Monte-Carlo noise of a few hundredths), and a small
+#   $N$ underestimates long before $\log N$.
+# * Your SimCLR beats a random network by a wide margin, comes close to PCA of the same size (which stays slightly
+#   better) and loses to raw pixels and to supervision on these tiny digits: a result is only as good as the
+#   baselines printed beside it.
