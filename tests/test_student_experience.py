@@ -116,7 +116,7 @@ def test_validate_and_the_grader_agree_on_every_example_submission(example_class
 def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_class_parallel):
     """In the graded notebooks of the blank and partial students, every error in a cell that is neither a test nor
     a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment).
-    Only notebooks whose source calls finish_first are held to this (02 and 03 adopt it with their second edition)."""
+    Every notebook whose source calls finish_first is held to this (all three do)."""
     from nbgrader.utils import is_grade, is_solution
 
     from coursekit.paths import assignments, source_script

@@ -107,12 +107,13 @@ class FinishFirst(Exception):
 def finish_first(parts: dict) -> None:
     """Call at the top of a cell that uses your earlier answers: it stops with the part to finish (not a traceback
     deep inside a stub). `parts` maps each function the cell uses to the part that asks for it."""
-    missing = []
+    unwritten: dict = {}                                   # part -> its unwritten functions, in the order given
     for name, part in parts.items():
         function = globals().get(name)
         code = getattr(function, "__code__", None)          # a stub is `raise NotImplementedError()`
         if function is None or (code is not None and "NotImplementedError" in code.co_names):
-            missing.append(f"{part} (`{name}`)")
+            unwritten.setdefault(part, []).append(f"`{name}`")
+    missing = [f"{part} ({', '.join(names)})" for part, names in unwritten.items()]
     if missing:
         which = "which is not written yet: finish that part" if len(missing) == 1 else \
             "which are not written yet: finish those parts"

@@ -104,12 +104,13 @@ class FinishFirst(Exception):
 def finish_first(parts: dict) -> None:
     """Call at the top of a cell that uses your earlier answers: it stops with the part to finish (not a traceback
     deep inside a stub). `parts` maps each function the cell uses to the part that asks for it."""
-    missing = []
+    unwritten: dict = {}                                   # part -> its unwritten functions, in the order given
     for name, part in parts.items():
         function = globals().get(name)
         code = getattr(function, "__code__", None)          # a stub is `raise NotImplementedError()`
         if function is None or (code is not None and "NotImplementedError" in code.co_names):
-            missing.append(f"{part} (`{name}`)")
+            unwritten.setdefault(part, []).append(f"`{name}`")
+    missing = [f"{part} ({', '.join(names)})" for part, names in unwritten.items()]
     if missing:
         which = "which is not written yet: finish that part" if len(missing) == 1 else \
             "which are not written yet: finish those parts"
@@ -184,6 +185,7 @@ def chain_rule_log_probs(joint, x):
 # is its entropy $H(p) = -\sum_x p(x) \log p(x)$ (Part C), the best loss any model can reach.
 
 # %%
+finish_first({"chain_rule_log_probs": "Part A"})
 x_demo = (0, 0, 1)
 cond = _as_float_array(chain_rule_log_probs(joint_toy, x_demo))
 print("log p(x_t | x_<t):", np.round(cond, 4), " sum:", round(float(cond.sum()), 6),
@@ -256,9 +258,11 @@ check_close("float32 table", _got, _ref_chain_rule(_joint32, (1, 2, 0)), atol=1e
 # Intuition: how "surprised" the model is on average. PPL = 10: the model is as confused as if it chose uniformly
 # from 10 options; PPL = 1: perfect prediction (no surprise). A uniform model over $V$ symbols gives
 # $\text{PPL} = V$ on any text.
-# Historically, Shannon (1948) introduced the quantity as $2^{H(X)}$, the exponential of the entropy $H$;
-# Jelinek's IBM team popularised it for speech recognition (1970s-80s); it has been the standard metric since
-# statistical language models replaced rule-based ones.
+# Historically, the term and its use as a metric come from Jelinek, Mercer, Bahl and Baker (1977), "Perplexity, a
+# measure of the difficulty of speech recognition tasks" (J. Acoust. Soc. Am. 62, S63), at IBM; the quantity
+# $2^{H}$ builds on Shannon's entropy (1948) and his estimates of the entropy of printed English (1951), but Shannon
+# did not call it perplexity. It has been the standard metric since statistical language models replaced rule-based
+# ones.
 #
 # **The base does not matter, if you are consistent.** With $H_2 = -\frac1T\sum_t \log_2 p$ (bits) and
 # $H_e = -\frac1T\sum_t \ln p$ (nats), $H_2 = H_e / \ln 2$, so $2^{H_2} = e^{H_e}$. Exponentiating natural-log
@@ -284,6 +288,7 @@ def perplexity(token_log_probs) -> float:
 # same number computed in bits.
 
 # %%
+finish_first({"perplexity": "Part B"})
 print(f"uniform over 65 characters : PPL = {perplexity(np.full(100, -math.log(65))):.4f}")
 print(f"perfect model              : PPL = {perplexity(np.zeros(100)):.4f}")
 lp_demo = np.full(50, math.log(0.1))
@@ -420,6 +425,7 @@ def kl_divergence(p, q, base=math.e):
 # distributions, the zero conventions, and the entropy (in bits) and perplexity of a coin with bias $\pi$.
 
 # %%
+finish_first({"entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C"})
 demo_rng = np.random.default_rng(3)
 p_batch, q_batch = demo_rng.dirichlet(np.ones(6), size=4), demo_rng.dirichlet(np.ones(6), size=4)
 lhs = cross_entropy(p_batch, q_batch)
@@ -637,6 +643,7 @@ def disagreeing_corpus():
 # and difficulties they do not.
 
 # %%
+finish_first({"corpus_perplexity": "Part D", "disagreeing_corpus": "Part D"})
 equal = [np.log([0.5, 0.5, 0.5]), np.log([0.1, 0.2, 0.4])]
 print(f"equal lengths   : token {corpus_perplexity(equal, 'token'):.4f}, "
       f"sequence {corpus_perplexity(equal, 'sequence'):.4f}")
@@ -835,6 +842,7 @@ def sequence_log_probs(log_prob_table, ids):
 # the bigram for several $\alpha$, on the validation split.
 
 # %%
+finish_first({"bigram_counts": "Part E", "bigram_log_probs": "Part E"})
 small = np.array([stoi[c] for c in "to be or not to be"])
 small_counts = bigram_counts(small, VOCAB)
 print("pairs counted:", small_counts.sum(), "(= len - 1 =", len(small) - 1, ");",
@@ -849,6 +857,8 @@ assert abs(np.exp(small_lp[stoi["t"], stoi["o"]]) - 3 / 68) < 1e-9, "p('o' | 't'
 
 # %%
 # Uniform baseline: every character has probability 1/V.
+finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
+              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E"})
 uniform_ce = math.log(VOCAB)
 # Unigram (alpha = 1): no context; scored on the same validation tokens as the bigram (t >= 1).
 uni_counts = np.bincount(train_ids, minlength=VOCAB)
@@ -1062,6 +1072,7 @@ def token_nll(logits, targets):
 # multiplied by 1000, where computing $-\log$ of the softmax directly gives $\infty$.
 
 # %%
+finish_first({"causal_mask": "Part F", "token_nll": "Part F"})
 mask4 = causal_mask(4)
 print("causal_mask(4), row i = query position, column j = key position:")
 print(mask4.int())
@@ -1178,6 +1189,7 @@ check_close("logits x 1000: mean vs F.cross_entropy", _got.mean(), F.cross_entro
 # embeddings, blocks of $T = 16$ characters: about 35k parameters. It uses your `causal_mask`.
 
 # %%
+finish_first({"causal_mask": "Part F"})
 BLOCK, D_MODEL, N_HEADS = 16, 48, 4
 
 
@@ -1226,6 +1238,7 @@ print(f"TinyGPT: {sum(p.numel() for p in model.parameters()):,} parameters")
 # fails the same check.
 
 # %%
+finish_first({"causal_mask": "Part F"})
 def future_leaks(net, k=10, seed=0):
     """True if changing tokens at positions >= k changes the logits at positions < k."""
     g = torch.Generator().manual_seed(seed)
@@ -1248,6 +1261,7 @@ assert future_leaks(leaky), "the check must catch a mask that lets the future in
 # learning-rate schedule, the mean cross-entropy as the loss.
 
 # %%
+finish_first({"causal_mask": "Part F"})
 STEPS, BATCH, LR = 500, 32, 1e-2
 train_t, val_t = torch.from_numpy(train_ids), torch.from_numpy(val_ids)
 torch.manual_seed(0)
@@ -1275,6 +1289,9 @@ assert not future_leaks(model), "training must not break causality"
 # scored once (the same 111,539 tokens as the bigram), with your `token_nll` and `perplexity`.
 
 # %%
+finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
+              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E",
+              "causal_mask": "Part F", "token_nll": "Part F"})
 @torch.no_grad()
 def val_log_probs(net, ids_t, block=BLOCK, chunk=1024):
     """Natural-log probability of ids_t[1:], each given up to `block` previous characters (within its block)."""
@@ -1330,6 +1347,7 @@ plt.show()
 # structure at work.
 
 # %%
+finish_first({"causal_mask": "Part F"})
 @torch.no_grad()
 def generate(net, prompt, n_chars=200, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -1397,6 +1415,10 @@ def pseudo_log_likelihood(joint, x) -> float:
 # *smaller* than the entropy, because each factor sees both sides of $x_t$.
 
 # %%
+finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
+              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E",
+              "causal_mask": "Part F", "token_nll": "Part F", "log_likelihood": "Part G",
+              "pseudo_log_likelihood": "Part G"})
 ll = np.array([log_likelihood(joint_toy, x) for x in ALL_X])
 pll = np.array([pseudo_log_likelihood(joint_toy, x) for x in ALL_X])
 pll_indep = np.array([pseudo_log_likelihood(joint_indep, x) for x in ALL_X])

@@ -106,12 +106,13 @@ class FinishFirst(Exception):
 def finish_first(parts: dict) -> None:
     """Call at the top of a cell that uses your earlier answers: it stops with the part to finish (not a traceback
     deep inside a stub). `parts` maps each function the cell uses to the part that asks for it."""
-    missing = []
+    unwritten: dict = {}                                   # part -> its unwritten functions, in the order given
     for name, part in parts.items():
         function = globals().get(name)
         code = getattr(function, "__code__", None)          # a stub is `raise NotImplementedError()`
         if function is None or (code is not None and "NotImplementedError" in code.co_names):
-            missing.append(f"{part} (`{name}`)")
+            unwritten.setdefault(part, []).append(f"`{name}`")
+    missing = [f"{part} ({', '.join(names)})" for part, names in unwritten.items()]
     if missing:
         which = "which is not written yet: finish that part" if len(missing) == 1 else \
             "which are not written yet: finish those parts"
@@ -191,6 +192,7 @@ def fit_power_law(x, y):
 # The fitted exponent is $-\alpha_N$ and the coefficient is $N_c^{\alpha_N}$.
 
 # %%
+finish_first({"fit_power_law": "Part A"})
 def kaplan_L_N(N, alpha_N=KAPLAN["L_N"]["alpha_N"], N_c=KAPLAN["L_N"]["N_c"]):
     """Kaplan et al. (2020) eq. 1.1: loss (nats) of a model with N non-embedding parameters, D unlimited."""
     return (N_c / np.asarray(N, dtype=np.float64)) ** alpha_N
@@ -235,6 +237,7 @@ plt.show()
 # $8.8\times10^{13}$ of eq. 1.1: constants of one fit cannot be mixed with those of another.
 
 # %%
+finish_first({"fit_power_law": "Part A"})
 kt2 = KAPLAN["L_N_D_table2"]
 
 
@@ -329,6 +332,7 @@ def training_flops(N, D):
 # IsoFLOP lines of the nine budgets used by Approach 2 (Part D).
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B"})
 C_chinchilla = training_flops(70e9, 1.4e12)
 C_gopher_6ND = training_flops(280e9, 300e9)
 C_gopher = HOFFMANN["other"]["gopher_flops"]
@@ -397,6 +401,7 @@ assert isinstance(_got, float), f"integer scalars: expected a Python float, got 
 # We do the same: every fit below uses the 240 kept runs.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B"})
 keep = np.argsort(loss_all)[:-5]  # drop the 5 highest losses, as in Besiroglu et al. (2024)
 dropped = np.argsort(loss_all)[-5:]
 N_runs, C_runs, loss_runs = N_all[keep], C_all[keep], loss_all[keep]
@@ -483,6 +488,7 @@ def min_over_curves(sizes, losses):
 # tokens beats the 280B model on 300B tokens at (nearly) the same compute. Then a three-model envelope by hand.
 
 # %%
+finish_first({"chinchilla_loss": "Part C", "min_over_curves": "Part C"})
 hoffmann_rounded = {k: float(v) for k, v in HOFFMANN["approach3_rounded"].items()}
 print(f"L(Chinchilla) = {chinchilla_loss(70e9, 1.4e12, hoffmann_rounded):.4f},  "
       f"L(Gopher) = {chinchilla_loss(280e9, 300e9, hoffmann_rounded):.4f} nats (Hoffmann's rounded fit)")
@@ -586,6 +592,7 @@ check_close("float32 fixture: best size", _got_s, np.array([3.0, 1.0, 3.0]), ato
 # generating law.
 
 # %%
+finish_first({"fit_power_law": "Part A", "chinchilla_loss": "Part C", "min_over_curves": "Part C"})
 epoch_mle = {k: float(EPOCH["mle_huber_likelihood_bfgs"][k]) for k in ["E", "A", "B", "alpha", "beta"]}
 sim_sizes = np.geomspace(5e7, 5e10, 24)
 sim_C = np.geomspace(1e18, 1e22, 81)
@@ -664,6 +671,8 @@ def isoflop_optimum(N, loss):
 # marks the vertex of the parabola fitted to that profile: it sits between runs, not on the best one.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "isoflop_optimum": "Part D"})
 iso_N_opt, iso_groups = [], []
 for c in BUDGETS:
     near = np.abs(np.log10(C_runs / c)) < 0.05
@@ -833,6 +842,7 @@ def huber_loss(r, delta):
 # cannot drag the fit.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "huber_loss": "Part E"})
 r_demo = np.array([-4.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 4.0])
 h_demo = huber_loss(r_demo, 1.0)  # expect [3.5, 0.5, 0.125, 0.0, 0.125, 0.5, 1.0, 3.5]
 print(f"{'r':>6s} {'Huber_1(r)':>11s} {'r^2/2':>7s}")
@@ -943,6 +953,8 @@ def fit_chinchilla(N, D, loss, delta=1e-3):
 # the sum-Huber objective above evaluated at each set of constants: lower is better.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E"})
 def huber_objective(params, N, D, loss, delta=1e-3):
     """The paper's objective at given constants (sum of Huber losses of log residuals)."""
     return float(np.sum(huber_loss(np.log(chinchilla_loss(N, D, params)) - np.log(loss), delta)))
@@ -976,6 +988,8 @@ assert abs(fit3["E"] - 1.817) < 0.003 and abs(fit3["alpha"] - 0.347) < 0.003 and
 # the stopping rule at work:
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E"})
 def _huber_objective_and_gradient(theta, scale=1.0, log_N=np.log(N_runs), log_D=np.log(D_runs),
                                   log_L=np.log(loss_runs), delta=1e-3):
     """scale * sum-Huber objective in the paper's parametrisation, with its gradient (by central differences)."""
@@ -1171,6 +1185,9 @@ def compute_optimal(C, params):
 # (Table A3); the replication's fit and yours put it near 70B, which is Chinchilla's size.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E",
+              "allocation_exponents": "Part F", "compute_optimal": "Part F"})
 for name, p in [("Hoffmann (unrounded)", hoffmann_tex), ("replication MLE", epoch_mle), ("this notebook", fit3)]:
     n_opt, d_opt = compute_optimal(C_gopher, p)
     a3, b3 = allocation_exponents(p)
@@ -1189,6 +1206,9 @@ a_approach3, b_approach3 = allocation_exponents(fit3)
 # lowest contour.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E",
+              "compute_optimal": "Part F"})
 N_grid, D_grid = np.meshgrid(np.geomspace(3e7, 3e11, 120), np.geomspace(1e8, 3e13, 120))
 C_frontier = np.geomspace(1e17, 1e25, 50)
 N_front, D_front = compute_optimal(C_frontier, fit3)
@@ -1303,6 +1323,9 @@ check_close("replication fit at Chinchilla's budget: N_opt", _n, _ref_compute_op
 # consistent with the data nor plausibly narrow.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "isoflop_optimum": "Part D", "huber_loss": "Part E",
+              "fit_chinchilla": "Part E", "allocation_exponents": "Part F", "compute_optimal": "Part F"})
 t2 = HOFFMANN["table2_exponents"]
 rows = [("1. Minimum over training curves", t2["approach1_min_over_training_curves"], (a_approach1, b_approach1),
          "simulated curves"),
@@ -1327,6 +1350,9 @@ print(f"{'3. (replication, Besiroglu et al.)':36s} {EPOCH['mle_huber_likelihood_
 # The last column evaluates your fitted law at the two real models.
 
 # %%
+finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
+              "min_over_curves": "Part C", "isoflop_optimum": "Part D", "huber_loss": "Part E",
+              "fit_chinchilla": "Part E", "allocation_exponents": "Part F", "compute_optimal": "Part F"})
 def kaplan_N_opt(C):
     """Kaplan's compute-efficient size, anchored at Hoffmann et al.'s quoted 4.68B at 1e21 FLOPs."""
     return HOFFMANN["other"]["kaplan_optimal_N_at_1e21"] * (np.asarray(C) / 1e21) ** t2["kaplan2020"]["a"]
