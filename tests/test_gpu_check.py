@@ -2,7 +2,6 @@
 cases cover every graded torch function. Cheap: no notebook runs here (the check itself needs a GPU machine)."""
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
@@ -10,16 +9,8 @@ import pytest
 import torch
 
 from coursekit.gpu_check import CASES, NO_GPU, NO_TENSORS
-from coursekit.paths import ANSWERS_DIR, REPO_ROOT
-
-
-def graded_functions(assignment: str) -> set[str]:
-    """The keys of TESTS in tests/answers/<assignment>.py: the notebook's graded functions."""
-    spec = importlib.util.spec_from_file_location(f"answers_{assignment}_gpu", ANSWERS_DIR / f"{assignment}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return set(module.TESTS)
+from coursekit.mutants import load_answers
+from coursekit.paths import REPO_ROOT
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: `make gpu-check` runs the real check")
@@ -32,7 +23,7 @@ def test_without_a_gpu_it_says_so_and_exits_2():
 
 @pytest.mark.parametrize("assignment", sorted(CASES))
 def test_cases_cover_every_graded_torch_function(assignment):
-    graded = graded_functions(assignment)
+    graded = set(load_answers(assignment).TESTS)   # the notebook's graded functions
     checked = [case.function for case in CASES[assignment]]
     assert len(checked) == len(set(checked)), f"a function has two cases: {checked}"
     missing = graded - NO_TENSORS[assignment] - set(checked)

@@ -23,7 +23,7 @@ def seeded_assignments() -> list[str]:
 def test_every_self_check_holds_for_seeds_1_to_4(assignment, tmp_path):
     """The source script is plain Python: run it for each seed (two at a time), as the solution, hidden tests included."""
     script = source_script(assignment)
-    env = {**os.environ, "COURSE_SEED": "", "COURSE_DATA_DIR": str(DATA_DIR), "MPLBACKEND": "Agg",
+    env = {**os.environ, "COURSE_DATA_DIR": str(DATA_DIR), "MPLBACKEND": "Agg",
            "PYTHONWARNINGS": "ignore"}
     failures = []
     for start in range(0, len(SEEDS), PARALLEL):

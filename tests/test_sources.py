@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 
 import pytest
@@ -53,6 +54,36 @@ def test_every_test_cell_starts_with_a_docstring_and_ends_without_a_value(source
                         and not isinstance(tree.body[-1].value, ast.Call)), \
                 f"{assignment}/{grade_id(cell)} ends on a bare expression (read as partial credit)"
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{assignment}/{grade_id(cell)} has no hidden tests"
+
+
+def names_bound(code: str) -> set[str]:
+    """Every name a cell's code binds: assignments, defs, imports, parameters, `except ... as`."""
+    bound = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound
+
+
+def test_a_test_cell_needs_no_name_that_only_another_test_cell_defines(source):
+    """A test cell stops at its first failed assert, so a helper defined further down one test cell (say in its
+    hidden part) is missing in the next whenever the first fails: every name a test cell reads comes from itself or
+    from a cell that is not a test."""
+    assignment, nb = source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    outside_tests = set().union(*(names_bound(c.source) for c in code if not is_grade(c)))
+    for cell in (c for c in code if is_grade(c)):
+        read = {n.id for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        foreign = read - names_bound(cell.source) - outside_tests - set(dir(builtins))
+        assert not foreign, f"{assignment}/{grade_id(cell)} reads {sorted(foreign)}, defined only in another test cell"
 
 
 def test_setup_cell_holds_the_shared_helpers_verbatim(source):

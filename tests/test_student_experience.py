@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 from coursekit.nbgrader_config import CELL_TIMEOUT_S, execution_limits, student_config_text
-from coursekit.paths import DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR
+from coursekit.paths import DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments, source_script
 from coursekit.releases import STUDENT_KIT, student_requirements_text
 
 from conftest import unzipped_student_kit
@@ -117,10 +118,6 @@ def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_cl
     """In the graded notebooks of the blank and partial students, every error in a cell that is neither a test nor
     a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment).
     Every notebook whose source calls finish_first is held to this (all three do)."""
-    from nbgrader.utils import is_grade, is_solution
-
-    from coursekit.paths import assignments, source_script
-
     course, _, _ = example_class_parallel
     guarded = [a for a in assignments() if "finish_first({" in source_script(a).read_text()]
     assert guarded, "no notebook uses finish_first"

@@ -1524,22 +1524,22 @@ def gaussian_pair_sampler(mi: float, N: int, d: int, gen: torch.Generator):
     return sample_pairs
 
 
+def reference_info_nce(z_c, z_x, tau):
+    """The tests' InfoNCE (so that F.2 does not depend on your Part C): N-way cross-entropy, as Part C showed."""
+    return F.cross_entropy(z_c @ z_x.T / tau, torch.arange(len(z_c)))
+
+
 def critic_estimate(f, f_prime, sample_pairs, n_batches: int) -> float:
     """Mean InfoNCE estimate log N - L_N of a trained critic over fresh batches (nats), tau = 1."""
     estimates = []
     with torch.no_grad():
         for _ in range(n_batches):
             c, x = sample_pairs()
-            loss = F.cross_entropy(f(c) @ f_prime(x).T, torch.arange(len(c)))      # InfoNCE at tau = 1
-            estimates.append(math.log(len(c)) - float(loss))
+            estimates.append(math.log(len(c)) - float(reference_info_nce(f(c), f_prime(x), 1.0)))
     return float(np.mean(estimates))
 
 # %% nbgrader={"grade_id": "test_train_critic_steps", "grade": true, "points": 1}
 """train_critic: one fresh batch and one loss_fn call per step, losses returned as floats, loss of the batch before its step."""
-def _ref_info_nce(z_c, z_x, tau):
-    # InfoNCE as N-way cross-entropy (the identity of Part C's worked example).
-    return F.cross_entropy(z_c @ z_x.T / tau, torch.arange(len(z_c)))
-
 _calls = {"batches": 0, "losses": 0}
 _sampler = gaussian_pair_sampler(1.0, 16, 2, torch.Generator().manual_seed(7))
 
@@ -1551,13 +1551,13 @@ def _counting_sampler():
 
 def _counting_loss(z_c, z_x, tau):
     _calls["losses"] += 1
-    return _ref_info_nce(z_c, z_x, tau)
+    return reference_info_nce(z_c, z_x, tau)
 
 
 _f, _fp = make_critic_networks(2, seed=3)
 _first_c, _first_x = gaussian_pair_sampler(1.0, 16, 2, torch.Generator().manual_seed(7))()
 with torch.no_grad():
-    _first_loss = float(_ref_info_nce(_f(_first_c), _fp(_first_x), 0.5))
+    _first_loss = float(reference_info_nce(_f(_first_c), _fp(_first_x), 0.5))
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     _losses = train_critic(_f, _fp, _counting_sampler, steps=5, lr=1e-2, tau=0.5, loss_fn=_counting_loss)
@@ -1573,10 +1573,10 @@ _sampler = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(8))
 _replay = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(8))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _losses = train_critic(_f, _fp, _sampler, steps=3, lr=1e-2, tau=2.0, loss_fn=_ref_info_nce)
+    _losses = train_critic(_f, _fp, _sampler, steps=3, lr=1e-2, tau=2.0, loss_fn=reference_info_nce)
 with torch.no_grad():
     _c3, _x3 = [_replay() for _ in range(3)][-1]
-    _after = float(_ref_info_nce(_f(_c3), _fp(_x3), 2.0))
+    _after = float(reference_info_nce(_f(_c3), _fp(_x3), 2.0))
 assert len(_losses) == 3 and all(isinstance(_v, float) for _v in _losses), f"train_critic(steps=3): got {_losses!r}."
 assert abs(_losses[2] - _after) > 1e-7, \
     "train_critic: the third loss equals the loss after the last step; record each loss before its optimiser step."
@@ -1590,7 +1590,7 @@ _before.update({f"f_prime.{n}": p.detach().clone() for n, p in _fp.named_paramet
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     train_critic(_f, _fp, gaussian_pair_sampler(1.0, 32, 2, torch.Generator().manual_seed(9)), steps=3,
-                 loss_fn=_ref_info_nce)
+                 loss_fn=reference_info_nce)
 _after = {f"f.{n}": p.detach() for n, p in _f.named_parameters()}
 _after.update({f"f_prime.{n}": p.detach() for n, p in _fp.named_parameters()})
 _unchanged = [n for n in _before if torch.equal(_before[n], _after[n])]
@@ -1604,7 +1604,7 @@ _b0 = _fp[2].weight.detach().clone()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     train_critic(_f, _fp, gaussian_pair_sampler(1.0, 16, 3, torch.Generator().manual_seed(10)), steps=2,
-                 loss_fn=_ref_info_nce)
+                 loss_fn=reference_info_nce)
 assert not torch.equal(_b0, _fp[2].weight.detach()), "train_critic: f' did not change with 3-dimensional inputs."
 ### END HIDDEN TESTS
 
@@ -1615,7 +1615,7 @@ _gen = torch.Generator().manual_seed(12)
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     _losses = train_critic(_f, _fp, gaussian_pair_sampler(1.0, 64, 2, _gen), steps=200, lr=1e-2,
-                           loss_fn=_ref_info_nce)
+                           loss_fn=reference_info_nce)
 _start, _end = float(np.mean(_losses[:5])), float(np.mean(_losses[-20:]))
 _est = critic_estimate(_f, _fp, gaussian_pair_sampler(1.0, 64, 2, torch.Generator().manual_seed(13)), 32)
 print(f"mean loss, first 5 steps {_start:.3f}, last 20 steps {_end:.3f} (log 64 = {math.log(64):.3f}); "
@@ -1630,7 +1630,7 @@ _f, _fp = make_critic_networks(2, seed=14)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _losses = train_critic(_f, _fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(15)), steps=150,
-                           lr=1e-2, loss_fn=_ref_info_nce)
+                           lr=1e-2, loss_fn=reference_info_nce)
 _est = critic_estimate(_f, _fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(16)), 32)
 assert 1.4 <= _est <= 2.1, f"train_critic at 2 nats, N = 64, 150 steps: expected an estimate in [1.4, 2.1], got {_est:.3f}."
 ### END HIDDEN TESTS
@@ -2160,6 +2160,13 @@ assert np.mean(_losses[-10:]) < np.mean(_losses[:5]) - 0.1, \
 assert _acc >= _random_acc + 0.08, \
     f"simclr_train_step: probe accuracy {_acc:.3f} after 80 steps; expected at least {_random_acc + 0.08:.3f} (initialisation + 0.08)."
 ### BEGIN HIDDEN TESTS
+# (defined again here: the cell that first defines it may stop before its hidden part)
+def _ref_ntxent_loss(z1, z2, tau):
+    n = z1.shape[0]
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (u @ u.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
 _enc, _head = make_encoder(seed=10)
 _random_acc = encoder_probe_accuracy(_enc)
 _opt = torch.optim.Adam([*_enc.parameters(), *_head.parameters()], lr=3e-3)
