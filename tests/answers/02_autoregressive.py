@@ -15,7 +15,6 @@ TESTS = {
     "bigram_counts": ["test_bigram_counts"],
     "bigram_log_probs": ["test_bigram_log_probs"],
     "sequence_log_probs": ["test_sequence_log_probs"],
-    "causal_mask": ["test_causal_mask"],
     "token_nll": ["test_token_nll"],
     "log_likelihood": ["test_log_likelihood"],
     "pseudo_log_likelihood": ["test_pseudo_log_likelihood"],
@@ -399,43 +398,6 @@ import numpy as np
 def sequence_log_probs(log_prob_table, ids):
     ids = np.asarray(ids)
     return np.asarray(log_prob_table)[ids[:-1], ids[1:]].sum()
-''',
-    },
-    "causal_mask": {
-        "upper_triangular_future_in": '''
-import torch
-def causal_mask(T):
-    return torch.triu(torch.ones(T, T, dtype=torch.bool))
-''',
-        "strictly_lower_no_self": '''
-import torch
-def causal_mask(T):
-    return torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1)
-''',
-        "inverted_true_means_blocked": '''
-import torch
-def causal_mask(T):
-    return torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-''',
-        "float_mask": '''
-import torch
-def causal_mask(T):
-    return torch.tril(torch.ones(T, T))
-''',
-        "all_true": '''
-import torch
-def causal_mask(T):
-    return torch.ones(T, T, dtype=torch.bool)
-''',
-        "numpy_not_tensor": '''
-import numpy as np
-def causal_mask(T):
-    return np.tril(np.ones((T, T), dtype=bool))
-''',
-        "one_step_of_future": '''
-import torch
-def causal_mask(T):
-    return torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=1)
 ''',
     },
     "token_nll": {
@@ -923,33 +885,6 @@ def sequence_log_probs(log_prob_table, ids):
     return np.take(table.ravel(), ids[:-1] * table.shape[1] + ids[1:])
 ''',
     },
-    "causal_mask": {
-        "arange_comparison": '''
-import torch
-def causal_mask(T):
-    i = torch.arange(T)
-    return i[:, None] >= i[None, :]
-''',
-        "not_strict_upper": '''
-import torch
-def causal_mask(T):
-    return ~torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-''',
-        "python_loop": '''
-import torch
-def causal_mask(T):
-    m = torch.zeros(T, T, dtype=torch.bool)
-    for i in range(T):
-        for j in range(i + 1):
-            m[i, j] = True
-    return m
-''',
-        "float_then_bool": '''
-import torch
-def causal_mask(T):
-    return torch.ones(T, T).tril().bool()
-''',
-    },
     "token_nll": {
         "f_cross_entropy_none": '''
 import torch.nn.functional as F
@@ -1062,3 +997,515 @@ def pseudo_log_likelihood(joint, x):
 ''',
     },
 }
+
+# --- second edition: units, k-grams, causal attention, the training step, a trained masked model ---
+TESTS.update({
+    "loss_in_units": ["test_loss_in_units_per_token", "test_loss_in_units_per_byte"],
+    "kgram_counts": ["test_kgram_counts_bigram", "test_kgram_counts_longer"],
+    "causal_attention": ["test_causal_attention_matches_sdpa", "test_causal_attention_no_future",
+                         "test_causal_attention_bidirectional"],
+    "lm_train_step": ["test_lm_train_step_returns_loss", "test_lm_train_step_updates"],
+    "masked_model_log_probs": ["test_masked_model_log_probs_values", "test_masked_model_log_probs_hides_the_token"],
+})
+
+WRONG.update({
+    "loss_in_units": {
+        "bits_multiplied_by_ln2": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    n = total_nll / n_tokens
+    return {"nats_per_token": n, "bits_per_token": n * math.log(2), "perplexity": math.exp(n),
+            "bits_per_byte": total_nll * math.log(2) / n_bytes}
+''',
+        "perplexity_base_2_of_nats": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    n = total_nll / n_tokens
+    return {"nats_per_token": n, "bits_per_token": n / math.log(2), "perplexity": 2 ** n,
+            "bits_per_byte": total_nll / math.log(2) / n_bytes}
+''',
+        "bytes_in_nats": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    n = total_nll / n_tokens
+    return {"nats_per_token": n, "bits_per_token": n / math.log(2), "perplexity": math.exp(n),
+            "bits_per_byte": total_nll / n_bytes}
+''',
+        "per_byte_from_tokens": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    n = total_nll / n_tokens
+    return {"nats_per_token": n, "bits_per_token": n / math.log(2), "perplexity": math.exp(n),
+            "bits_per_byte": n / math.log(2)}
+''',
+        "per_byte_divides_twice": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    n = total_nll / n_tokens
+    return {"nats_per_token": n, "bits_per_token": n / math.log(2), "perplexity": math.exp(n),
+            "bits_per_byte": n / math.log(2) / n_bytes}
+''',
+        "total_not_per_token": '''
+import math
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    return {"nats_per_token": total_nll, "bits_per_token": total_nll / math.log(2),
+            "perplexity": math.exp(total_nll / n_tokens), "bits_per_byte": total_nll / math.log(2) / n_bytes}
+''',
+    },
+    "kgram_counts": {
+        "context_of_k_characters": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    # conditions on k characters instead of k - 1
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s - k: s + 1]) for s in range(k, len(tr)))
+    ctxs = Counter(tuple(tr[s - k: s]) for s in range(k, len(tr)))
+    return (np.array([grams[tuple(q[t - k: t + 1])] if t >= k else 0 for t in range(k - 1, len(q))]),
+            np.array([ctxs[tuple(q[t - k: t])] if t >= k else 0 for t in range(k - 1, len(q))]))
+''',
+        "context_counted_at_the_end_too": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    # counts every occurrence of the context, also the last one that no character follows
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s - k + 1: s + 1]) for s in range(k - 1, len(tr)))
+    ctxs = Counter(tuple(tr[s: s + k - 1]) for s in range(0, len(tr) - k + 2))
+    return (np.array([grams[tuple(q[t - k + 1: t + 1])] for t in range(k - 1, len(q))]),
+            np.array([ctxs[tuple(q[t - k + 1: t])] for t in range(k - 1, len(q))]))
+''',
+        "non_overlapping_kgrams": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s: s + k]) for s in range(0, len(tr) - k + 1, k))
+    ctxs = Counter()
+    for g, n in grams.items():
+        ctxs[g[:-1]] += n
+    return (np.array([grams[tuple(q[t - k + 1: t + 1])] for t in range(k - 1, len(q))]),
+            np.array([ctxs[tuple(q[t - k + 1: t])] for t in range(k - 1, len(q))]))
+''',
+        "scores_from_position_k": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    # skips one position too many at the start: the output is shifted by one
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s - k + 1: s + 1]) for s in range(k - 1, len(tr)))
+    ctxs = Counter(tuple(tr[s - k + 1: s]) for s in range(k - 1, len(tr)))
+    out_g = [grams[tuple(q[t - k + 1: t + 1])] for t in range(k, len(q))] + [0]
+    out_c = [ctxs[tuple(q[t - k + 1: t])] for t in range(k, len(q))] + [0]
+    return np.array(out_g), np.array(out_c)
+''',
+        "reversed_context_order": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    # the k-gram stored with the character first and the context reversed: a different k-gram for k >= 3
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    key = lambda seq, s: (seq[s],) + tuple(sorted(seq[s - k + 1: s]))
+    grams = Counter(key(tr, s) for s in range(k - 1, len(tr)))
+    ctxs = Counter(tuple(sorted(tr[s - k + 1: s])) for s in range(k - 1, len(tr)))
+    return (np.array([grams[key(q, t)] for t in range(k - 1, len(q))]),
+            np.array([ctxs[tuple(sorted(q[t - k + 1: t]))] for t in range(k - 1, len(q))]))
+''',
+        "unigram_context_count_is_vocabulary": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s - k + 1: s + 1]) for s in range(k - 1, len(tr)))
+    ctxs = Counter(tuple(tr[s - k + 1: s]) for s in range(k - 1, len(tr)))
+    c = [ctxs[tuple(q[t - k + 1: t])] for t in range(k - 1, len(q))]
+    if k == 1:
+        c = [len(set(tr))] * len(c)
+    return np.array([grams[tuple(q[t - k + 1: t + 1])] for t in range(k - 1, len(q))]), np.array(c)
+''',
+    },
+    "causal_attention": {
+        "no_scaling": '''
+import torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1)
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+        "scaled_by_d": '''
+import torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / q.shape[-1]
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+        "mask_after_softmax": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    w = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1)
+    if causal:
+        w = w * torch.ones_like(w).tril()   # zeroes the future without renormalising
+    return w @ v
+''',
+        "no_self_attention": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(-1), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+        "mask_the_past": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).triu(), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+        "softmax_over_queries": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    return s.softmax(-2).nan_to_num(0.0) @ v
+''',
+        "always_causal": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    T = q.shape[-2]
+    s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+        "never_causal": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    return (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1) @ v
+''',
+        "one_step_of_future": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if causal:
+        T = q.shape[-2]
+        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(1), float("-inf"))
+    return s.softmax(-1) @ v
+''',
+    },
+    "lm_train_step": {
+        "no_zero_grad": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    loss.backward()          # gradients from the previous call are still in .grad
+    optimizer.step()
+    return float(loss)
+''',
+        "loss_after_the_step": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float((loss_fn or token_nll)(model(x), y).mean())
+''',
+        "summed_not_mean": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss) / y.numel()
+''',
+        "no_optimizer_step": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    return float(loss)
+''',
+        "zero_grad_after_backward": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+    return float(loss)
+''',
+        "targets_are_inputs": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), x).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+''',
+        "returns_a_tensor": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+''',
+        "two_steps": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    for _ in range(2):
+        loss = (loss_fn or token_nll)(model(x), y).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return float(loss)
+''',
+    },
+    "masked_model_log_probs": {
+        "no_mask_at_all": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    with torch.no_grad():
+        return net(ids).log_softmax(-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+''',
+        "all_positions_masked_together": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    with torch.no_grad():
+        return net(torch.full_like(ids, mask_id)).log_softmax(-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+''',
+        "read_at_the_wrong_position": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    with torch.no_grad():
+        for t in range(T):
+            x = ids.clone()
+            x[:, t] = mask_id
+            out[:, t] = net(x)[:, (t + 1) % T].log_softmax(-1).gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+''',
+        "mask_the_next_position": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    with torch.no_grad():
+        for t in range(T):
+            x = ids.clone()
+            x[:, (t + 1) % T] = mask_id
+            out[:, t] = net(x)[:, t].log_softmax(-1).gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+''',
+        "probabilities_not_logs": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    with torch.no_grad():
+        for t in range(T):
+            x = ids.clone()
+            x[:, t] = mask_id
+            out[:, t] = net(x)[:, t].softmax(-1).gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+''',
+        "raw_logits": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    with torch.no_grad():
+        for t in range(T):
+            x = ids.clone()
+            x[:, t] = mask_id
+            out[:, t] = net(x)[:, t].gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+''',
+        "cumulative_masking": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    x = ids.clone()
+    with torch.no_grad():
+        for t in range(T):
+            x[:, t] = mask_id          # never restored: position t sees every earlier position masked too
+            out[:, t] = net(x)[:, t].log_softmax(-1).gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+''',
+    },
+})
+
+ALTERNATIVE.update({
+    "loss_in_units": {
+        "via_bits_first": '''
+import numpy as np
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    return {"nats_per_token": float(np.float64(total_nll) / n_tokens), "bits_per_token": float(np.float64(total_nll) / np.log(2) / n_tokens),
+            "perplexity": float(2.0 ** (np.float64(total_nll) / np.log(2) / n_tokens)),
+            "bits_per_byte": float(np.float64(total_nll) / n_bytes / np.log(2))}
+''',
+        "torch_tensor_input": '''
+import math, torch
+def loss_in_units(total_nll, n_tokens, n_bytes):
+    t = torch.as_tensor(total_nll, dtype=torch.float64)
+    return {"nats_per_token": (t / n_tokens).item(), "bits_per_token": (t / n_tokens / math.log(2)).item(),
+            "perplexity": torch.exp(t / n_tokens).item(), "bits_per_byte": (t / math.log(2) / n_bytes).item()}
+''',
+    },
+    "kgram_counts": {
+        "counter_of_tuples": '''
+from collections import Counter
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    tr, q = [int(i) for i in train_ids], [int(i) for i in ids]
+    grams = Counter(tuple(tr[s - k + 1: s + 1]) for s in range(k - 1, len(tr)))
+    ctxs = Counter(g[:-1] for g in grams.elements())
+    return (np.array([grams[tuple(q[t - k + 1: t + 1])] for t in range(k - 1, len(q))], dtype=np.int64),
+            np.array([ctxs[tuple(q[t - k + 1: t])] for t in range(k - 1, len(q))], dtype=np.int64))
+''',
+        "bytes_keys_and_dict": '''
+import numpy as np
+def kgram_counts(train_ids, ids, k):
+    tr = np.asarray(train_ids, dtype=np.int64)
+    q = np.asarray(ids, dtype=np.int64)
+    grams, ctxs = {}, {}
+    for s in range(k - 1, len(tr)):
+        g = tr[s - k + 1: s + 1].tobytes()
+        grams[g] = grams.get(g, 0) + 1
+        c = tr[s - k + 1: s].tobytes()
+        ctxs[c] = ctxs.get(c, 0) + 1
+    pairs = [grams.get(q[t - k + 1: t + 1].tobytes(), 0) for t in range(k - 1, len(q))]
+    contexts = [ctxs.get(q[t - k + 1: t].tobytes(), 0) for t in range(k - 1, len(q))]
+    return np.array(pairs), np.array(contexts)
+''',
+        "sliding_window_view_and_unique_rows": '''
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+def kgram_counts(train_ids, ids, k):
+    tr = np.asarray(train_ids, dtype=np.int64)
+    q = np.asarray(ids, dtype=np.int64)
+    def count(table, query):
+        if table.shape[1] == 0:
+            return np.full(len(query), len(table))
+        rows, counts = np.unique(table, axis=0, return_counts=True)
+        lookup = {tuple(r): c for r, c in zip(rows.tolist(), counts.tolist())}
+        return np.array([lookup.get(tuple(r), 0) for r in query.tolist()])
+    grams_tr, grams_q = sliding_window_view(tr, k), sliding_window_view(q, k)
+    return count(grams_tr, grams_q), count(grams_tr[:, :-1], grams_q[:, :-1])
+''',
+    },
+    "causal_attention": {
+        "additive_mask_float64": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    T = q.shape[-2]
+    scores = torch.einsum("...id,...jd->...ij", q, k) / math.sqrt(q.shape[-1])
+    if causal:
+        scores = scores + torch.full((T, T), float("-inf"), dtype=q.dtype).triu(1)
+    return torch.einsum("...ij,...jd->...id", torch.softmax(scores, dim=-1), v)
+''',
+        "library_call": '''
+import torch.nn.functional as F
+def causal_attention(q, k, v, causal=True):
+    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+''',
+        "row_by_row_loop": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    T = q.shape[-2]
+    rows = []
+    for i in range(T):
+        end = i + 1 if causal else T
+        s = (q[..., i:i + 1, :] @ k[..., :end, :].transpose(-2, -1)) / math.sqrt(q.shape[-1])
+        rows.append(torch.softmax(s, dim=-1) @ v[..., :end, :])
+    return torch.cat(rows, dim=-2)
+''',
+        "large_negative_not_inf": '''
+import math, torch
+def causal_attention(q, k, v, causal=True):
+    s = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]))
+    if causal:
+        T = q.shape[-2]
+        s = torch.where(torch.ones(T, T, dtype=torch.bool).tril(), s, torch.tensor(-1e30, dtype=s.dtype))
+    return torch.softmax(s, dim=-1) @ v
+''',
+    },
+    "lm_train_step": {
+        "f_cross_entropy_and_item": '''
+import torch.nn.functional as F
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    optimizer.zero_grad()
+    logits = model(x)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+''',
+        "zero_grad_at_the_end": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    for p in model.parameters():   # also clears anything left before the first call
+        p.grad = None
+    loss = (loss_fn or token_nll)(model(x), y).mean()
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return float(loss)
+''',
+        "sum_divided_by_count": '''
+def lm_train_step(model, optimizer, x, y, loss_fn=None):
+    model.zero_grad(set_to_none=False)
+    nll = (loss_fn or token_nll)(model(x), y)
+    loss = nll.sum() / nll.numel()
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach().cpu())
+''',
+    },
+    "masked_model_log_probs": {
+        "loop_over_positions": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = torch.empty(B, T)
+    with torch.no_grad():
+        for t in range(T):
+            x = ids.clone()
+            x[:, t] = mask_id
+            out[:, t] = torch.log_softmax(net(x)[:, t], dim=-1)[torch.arange(B), ids[:, t]]
+    return out
+''',
+        "minus_token_nll_float64": '''
+import torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    eye = torch.eye(T, dtype=torch.bool)
+    copies = torch.where(eye.unsqueeze(0), torch.tensor(mask_id), ids.unsqueeze(1))  # (B, T, T)
+    with torch.no_grad():
+        logits = net(copies.reshape(B * T, T)).reshape(B, T, T, -1).double()
+    diag = logits.diagonal(dim1=1, dim2=2).permute(0, 2, 1)   # (B, T, V): copy t at position t
+    return -token_nll(diag, ids)
+''',
+        "numpy_log_sum_exp": '''
+import numpy as np, torch
+def masked_model_log_probs(net, ids, mask_id):
+    B, T = ids.shape
+    out = np.zeros((B, T))
+    for t in range(T):
+        x = ids.clone()
+        x[:, t] = mask_id
+        with torch.no_grad():
+            z = net(x)[:, t].double().numpy()
+        m = z.max(axis=-1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=-1))
+        out[:, t] = z[np.arange(B), ids[:, t].numpy()] - lse
+    return torch.from_numpy(out)
+''',
+    },
+})

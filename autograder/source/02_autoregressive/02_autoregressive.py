@@ -18,19 +18,23 @@
 # conditionals, an AR model gives the **exact** likelihood of a sequence, and with it the perplexity: the
 # standard way to evaluate and compare language models.
 #
-# After this notebook you can compute a model's perplexity correctly (log base, averaging, zeros), explain it
-# through entropy and cross-entropy, train and evaluate a small causal model on real text, and say why a masked
-# model's pseudo-perplexity cannot be compared with an AR perplexity.
+# After this notebook you can compute a model's perplexity correctly (log base, averaging, zeros, units), explain
+# it through entropy and cross-entropy, climb a ladder of real language models on real text (from counting to a
+# network you write and train yourself) and say honestly where each rung wins and loses, and show on a trained
+# masked model why its pseudo-perplexity cannot be compared with an AR perplexity.
 #
 # | part | topic | points |
 # | --- | --- | --- |
 # | A | chain rule and the AR loss: `chain_rule_log_probs` | 3 |
-# | B | perplexity: `perplexity` | 3 |
+# | B | perplexity and its units: `perplexity`, `loss_in_units`, written answer on tokenizers | 7 |
 # | C | entropy, cross-entropy, KL: `entropy`, `cross_entropy`, `kl_divergence` | 6 |
 # | D | averaging over a corpus: `corpus_perplexity`, `disagreeing_corpus`, written answer | 6 |
-# | E | n-gram baselines on tiny Shakespeare: `bigram_counts`, `bigram_log_probs`, `sequence_log_probs`, written answer | 9 |
-# | F | a small causal neural model: `causal_mask`, `token_nll` | 5 |
-# | G | pseudo-likelihood: `log_likelihood`, `pseudo_log_likelihood`, written answer | 6 |
+# | E | the n-gram ladder on tiny Shakespeare: `bigram_counts`, `bigram_log_probs`, `sequence_log_probs`, `kgram_counts`, written answer | 12 |
+# | F | a causal transformer you build and train: `causal_attention`, `token_nll`, `lm_train_step` | 10 |
+# | G | pseudo-likelihood, exact and on a trained masked model: `log_likelihood`, `pseudo_log_likelihood`, `masked_model_log_probs`, written answer | 9 |
+#
+# **Seeds.** Every experiment draws its randomness from `SEED` (set in the next cell). The claims in the text hold for
+# `SEED` = 0, 1, 2, 3 and 4 (the course's tests run all five); change it and rerun to see how much a number moves.
 #
 # **Conventions.** Log-probabilities are **natural** logs (nats) unless a function takes a `base`. Inputs are
 # numpy arrays (or lists) unless a spec says tensor; a function that "returns a float" returns a Python `float`
@@ -38,7 +42,8 @@
 #
 # **Data** (in `data/`, found by `find_data_dir()`; nothing is downloaded): `tinyshakespeare/input.txt`, about
 # 1.1 million characters of Shakespeare (Karpathy's char-rnn corpus), and `reference_values.json` with reference
-# numbers and their sources. See `data/README.md` and `data/tinyshakespeare/README.md`.
+# numbers and their sources, and `char_models/`, a small network the course trained on that text for Part F's
+# comparison (its training script and model card are beside it). See `data/README.md`.
 
 # %% nbgrader={"grade_id": "setup", "locked": true}
 import copy
@@ -60,7 +65,10 @@ from tqdm.auto import tqdm
 
 # Tiny models: on a laptop CPU, starting threads costs more than it saves (and makes timings erratic).
 torch.set_num_threads(1)
-torch.manual_seed(0)
+
+# The experiments' seed (see "Seeds" above); the graders' own tests use fixed seeds of their own.
+SEED = int(os.environ.get("COURSE_SEED", "0"))
+torch.manual_seed(SEED)
 
 # --- shared by every notebook's locked setup cell (copy verbatim; tests/test_sources.py checks) ---
 def find_data_dir() -> Path:
@@ -247,7 +255,7 @@ check_close("float32 table", _got, _ref_chain_rule(_joint32, (1, 2, 0)), atol=1e
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Part B: Perplexity (3 points)
+# ## Part B: Perplexity and its units (7 points)
 #
 # **Goal.** Compute perplexity correctly and read it as an "effective number of choices".
 #
@@ -348,6 +356,131 @@ assert np.isfinite(_got), (f"50,000 tokens: expected a finite perplexity, got {_
                            f"Hint: p(x_1..x_T) underflows; stay in log space.")
 check_close("50,000 tokens", _got, _ref_perplexity(_lp_long), atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Units: nats, bits, perplexity, and bits per byte
+#
+# A model's loss on a text is one number, its **total** negative log-likelihood
+# $\mathcal{N} = -\sum_t \ln p(x_t \mid x_{<t})$ (nats). Everything reported is that number divided by a count and
+# maybe converted:
+#
+# $$\text{nats/token} = \frac{\mathcal{N}}{n_{\text{tokens}}}, \qquad
+# \text{bits/token} = \frac{\mathcal{N}}{n_{\text{tokens}} \ln 2}, \qquad
+# \text{PPL} = e^{\mathcal{N} / n_{\text{tokens}}}, \qquad
+# \text{bits/byte} = \frac{\mathcal{N}}{n_{\text{bytes}} \ln 2}.$$
+#
+# The first three divide by the number of **tokens**, which depends on the tokenizer: the same model scored on the
+# same text gives a different per-token number if the text is cut into characters, words or BPE pieces. **Bits per
+# byte** divides by the length of the text itself (its UTF-8 bytes), which no tokenizer changes: it is the code length
+# an arithmetic coder driven by the model would need, per byte of input (the measure of the enwik8 / Hutter-prize
+# benchmarks, and of The Pile's evaluations, Gao et al. 2020). Tiny Shakespeare is pure ASCII, so here one
+# character is one byte and bits per character *is* bits per byte.
+#
+# **Spec.** `loss_in_units(total_nll, n_tokens, n_bytes)`: `total_nll` the total natural-log NLL of a text (a float
+# $\ge 0$), `n_tokens` the number of tokens scored, `n_bytes` the number of UTF-8 bytes they cover (positive
+# integers). Return a `dict` with the four Python floats `"nats_per_token"`, `"bits_per_token"`, `"perplexity"`,
+# `"bits_per_byte"` as defined above.
+
+# %% nbgrader={"grade_id": "loss_in_units", "solution": true}
+def loss_in_units(total_nll, n_tokens, n_bytes) -> dict:
+    """The total NLL (nats) of a text as nats/token, bits/token, per-token perplexity and bits/byte."""
+    ### BEGIN SOLUTION
+    total_nll = float(total_nll)
+    nats_per_token = total_nll / n_tokens
+    return {"nats_per_token": nats_per_token,
+            "bits_per_token": nats_per_token / math.log(2),  # log2 x = ln x / ln 2
+            "perplexity": math.exp(nats_per_token),
+            "bits_per_byte": total_nll / math.log(2) / n_bytes}  # the count is the text's, not the tokenizer's
+    ### END SOLUTION
+
+
+# %% [markdown]
+# **Worked example.** One model, one text of 1,000 ASCII characters with a total NLL of 1,200 nats, scored by
+# three tokenizers that cut it into 1,000 characters, 250 BPE pieces or 180 words: three perplexities, one
+# bits-per-byte.
+
+# %%
+finish_first({"loss_in_units": "Part B"})
+for tokenizer, n_tokens in [("characters", 1000), ("BPE pieces", 250), ("words", 180)]:
+    units = loss_in_units(1200.0, n_tokens, 1000)
+    print(f"{tokenizer:11s}: {units['nats_per_token']:6.3f} nats/token, {units['bits_per_token']:6.3f} bits/token, "
+          f"PPL {units['perplexity']:9.2f}, {units['bits_per_byte']:.4f} bits/byte")
+assert abs(loss_in_units(1200.0, 250, 1000)["bits_per_byte"] - loss_in_units(1200.0, 1000, 1000)["bits_per_byte"]) < 1e-12, \
+    "bits per byte must not depend on the tokenizer"
+
+# %% nbgrader={"grade_id": "test_loss_in_units_per_token", "grade": true, "points": 1}
+"""loss_in_units, per token: nats/token, bits/token (divide by ln 2) and perplexity (e^nats) as Python floats."""
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _units = loss_in_units(30 * math.log(2), 10, 40)
+assert isinstance(_units, dict), f"expected a dict, got {type(_units).__name__}"
+_missing = {"nats_per_token", "bits_per_token", "perplexity", "bits_per_byte"} - set(_units)
+assert not _missing, f"missing keys: {sorted(_missing)}"
+assert all(isinstance(_units[_k], float) for _k in _units), \
+    f"expected Python floats, got {({_k: type(_v).__name__ for _k, _v in _units.items()})}"
+check_close("total 30 ln 2 nats over 10 tokens: nats/token", _units["nats_per_token"], 3 * math.log(2), atol=1e-9,
+            rtol=1e-9)
+check_close("bits/token", _units["bits_per_token"], 3.0, atol=1e-9, rtol=1e-9, hint="Hint: 1 bit = ln 2 nats.")
+check_close("perplexity", _units["perplexity"], 8.0, atol=1e-9, rtol=1e-9,
+            hint="Hint: the perplexity is e^(nats/token) = 2^(bits/token).")
+### BEGIN HIDDEN TESTS
+for _total, _n_tok, _n_bytes in [(123.4, 57, 200), (0.0, 3, 3), (1e6, 250_000, 1_000_000)]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _units = loss_in_units(_total, _n_tok, _n_bytes)
+    check_close(f"total {_total}, {_n_tok} tokens: nats/token", _units["nats_per_token"], _total / _n_tok, atol=1e-9,
+                rtol=1e-9)
+    check_close(f"total {_total}, {_n_tok} tokens: bits/token", _units["bits_per_token"],
+                _total / _n_tok / math.log(2), atol=1e-9, rtol=1e-9)
+    check_close(f"total {_total}, {_n_tok} tokens: perplexity", _units["perplexity"], math.exp(_total / _n_tok),
+                atol=1e-9, rtol=1e-9)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_loss_in_units_per_byte", "grade": true, "points": 1}
+"""loss_in_units, bits per byte: total NLL in bits over the bytes of the text, whatever the number of tokens."""
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _units = loss_in_units(30 * math.log(2), 10, 40)
+check_close("total 30 bits over 40 bytes: bits/byte", _units["bits_per_byte"], 0.75, atol=1e-9, rtol=1e-9,
+            hint="Hint: the whole text's NLL, in bits, divided by its bytes (not by its tokens).")
+### BEGIN HIDDEN TESTS
+for _total, _n_tok, _n_bytes in [(123.4, 57, 200), (1e6, 250_000, 1_000_000), (50.0, 50, 50)]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _units = loss_in_units(_total, _n_tok, _n_bytes)
+    check_close(f"total {_total}, {_n_tok} tokens, {_n_bytes} bytes: bits/byte", _units["bits_per_byte"],
+                _total / math.log(2) / _n_bytes, atol=1e-9, rtol=1e-9,
+                hint="Hint: bits per byte does not depend on how many tokens the text was cut into.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Question (written, 2 points).** On the same English test text, model A (a BPE tokenizer; on this text 4.0
+# characters per token on average) reports a perplexity of 20, and model B (characters) a perplexity of 3.5. Which
+# model assigns the text the higher probability? Why can per-token perplexities of models with different tokenizers
+# not be compared, what does bits per byte fix, and what must still be the same for the comparison to be fair?
+
+# %% [markdown] nbgrader={"grade_id": "tokenizer_answer", "solution": true, "grade": true, "points": 2}
+# ### BEGIN SOLUTION
+# **Model answer.** **Model A.** Per-token perplexity is $e^{\mathcal{N}/n_{\text{tokens}}}$: the comparable
+# quantity is the total NLL $\mathcal{N}$ of the text, and the two models divide it by different token counts. Per
+# character (= per byte for ASCII), A spends $\ln 20 / 4.0 = 0.749$ nats, i.e. $0.749 / \ln 2 = 1.08$ bits per byte
+# (a per-character perplexity of $20^{1/4} = 2.11$), while B spends $\ln 3.5 = 1.25$ nats = 1.81 bits per byte. A
+# gives the whole text probability $e^{-0.749\,n}$ against B's $e^{-1.25\,n}$ for $n$ characters. A coarser
+# tokenizer makes each token carry more of the text, so its per-token perplexity is larger for the same model
+# quality. Bits per byte divides the same total by a count every tokenizer shares, the text's bytes, so it measures
+# what the model assigns to the text itself. Still needed for a fair comparison: the **same text** (same split,
+# same preprocessing: no lower-casing or stripped characters that one model does not have to predict), a
+# tokenizer that is **lossless** (every byte recoverable, no unknown-token shortcut that hides characters), every
+# byte scored once (no skipped first tokens or overlapping windows that give one model more context), and the same
+# averaging (Part D).
+#
+# **Rubric (2 points).**
+# - 1 point: model A, with the arithmetic (per character $\ln 20 / 4$ against $\ln 3.5$, or bits per byte, or
+#   $20^{1/4}$ vs 3.5). 0.5 if the answer is A without numbers.
+# - 1 point: per-token perplexity depends on the number of tokens the text is cut into (0.5); bits per byte uses
+#   the text's own length, plus one condition that must still hold (same text and preprocessing, lossless
+#   tokenization, every byte scored) (0.5).
+# ### END SOLUTION
 
 # %% [markdown]
 # ## Part C: Entropy, cross-entropy and KL divergence (6 points)
@@ -755,10 +888,11 @@ assert max(_ppl_token, _ppl_sequence) >= 2 * min(_ppl_token, _ppl_sequence), (
 # ### END SOLUTION
 
 # %% [markdown]
-# ## Part E: n-gram baselines on real text (9 points)
+# ## Part E: The n-gram ladder on real text (12 points)
 #
-# **Goal.** Train the simplest AR models, count-based n-grams, on tiny Shakespeare at the character level and
-# measure their validation perplexity: the baselines any neural model must beat.
+# **Goal.** Train the simplest AR models, count-based n-grams, on tiny Shakespeare at the character level, from
+# the bigram up to k-grams with longer contexts, and measure their validation perplexity. The best of them, not the
+# bigram, is the baseline a neural model has to beat (Part F measures whether it does).
 #
 # **Data.** We model characters: the vocabulary is the $V = 65$ distinct characters of the file. The split is
 # the standard one (nanoGPT, Karpathy's lecture): the first 90% of the characters train, the last 10% validate.
@@ -857,8 +991,8 @@ assert abs(np.exp(small_lp[stoi["t"], stoi["o"]]) - 3 / 68) < 1e-9, "p('o' | 't'
 
 # %%
 # Uniform baseline: every character has probability 1/V.
-finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
-              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E"})
+finish_first({"perplexity": "Part B", "bigram_counts": "Part E", "bigram_log_probs": "Part E",
+              "sequence_log_probs": "Part E"})
 uniform_ce = math.log(VOCAB)
 # Unigram (alpha = 1): no context; scored on the same validation tokens as the bigram (t >= 1).
 uni_counts = np.bincount(train_ids, minlength=VOCAB)
@@ -1020,39 +1154,271 @@ for _n in [2, 15, 100]:
 # ### END SOLUTION
 
 # %% [markdown]
-# ## Part F: A small causal neural model (5 points)
+# ### The ladder: from the bigram to k-grams
 #
-# **Goal.** Train a tiny autoregressive transformer for a few seconds and beat the bigram with it, making sure
-# it cannot cheat by looking at the future.
+# A **k-gram** model conditions on the previous $k - 1$ characters (its *context*): $k = 1$ is the unigram,
+# $k = 2$ the bigram. With the counts $n(c, x)$ of the context $c$ followed by $x$ and $n(c) = \sum_{x'} n(c, x')$
+# in the training text, add-$\alpha$ smoothing gives, exactly as for the bigram,
 #
-# The model reads a block of $T$ characters and predicts, at every position $i$, the next character
-# $x_{i+1}$ from $x_{\le i}$. Self-attention mixes positions with weights
-# $\mathrm{softmax}_j\big(q_i^\top k_j / \sqrt{d} + m_{ij}\big)$; the **causal mask** sets $m_{ij} = -\infty$ for
-# $j > i$, so position $i$ may attend only to positions $j \le i$ (itself included). Without it, the target
-# $x_{i+1}$ sits in the input at position $i + 1$ and the model learns to copy it: a training loss near zero and
-# useless predictions.
+# $$p(x \mid c) = \frac{n(c, x) + \alpha}{n(c) + \alpha V},$$
 #
-# The training loss is the mean per-token cross-entropy (negative log-likelihood) of the logits $z \in \mathbb{R}^V$,
+# and a context never seen in training ($n(c) = 0$) gets the uniform $1/V$. A table with one row per context would
+# have $V^{k-1}$ rows ($65^4 \approx 18$ million for $k = 5$), almost all empty, so we ask only for the counts that
+# the text we score needs.
+#
+# **Spec.** `kgram_counts(train_ids, ids, k)`: `train_ids` and `ids` 1-D integer numpy arrays, `k >= 1`. For every
+# position $t$ of `ids` with $t \ge k - 1$ (so that the context `ids[t-k+1:t]` exists; it is empty for $k = 1$),
+# return two integer numpy arrays of length `len(ids) - k + 1`, entry $i$ for position $t = i + k - 1$:
+# - `pair_counts[i]` = $n(c, x)$: the number of positions $s \ge k - 1$ of `train_ids` with
+#   `train_ids[s-k+1:s+1]` equal to `ids[t-k+1:t+1]` (the context *and* the character);
+# - `context_counts[i]` = $n(c)$: the number of positions $s \ge k - 1$ of `train_ids` whose context
+#   `train_ids[s-k+1:s]` equals `ids[t-k+1:t]`. Every such context is followed by a character, so
+#   $n(c) = \sum_x n(c, x)$; for $k = 1$ it is `len(train_ids)`.
+#
+# For $k = 2$ these are `bigram_counts(train_ids, V)[ids[t-1], ids[t]]` and that matrix's row sums. Hint: a
+# context of length $k - 1$ can be turned into one integer ($\sum_j c_j V^j$, or a tuple as a dict key) and
+# counted with `np.unique` or `collections.Counter`; $k$ goes up to 7 here, and 1 million training characters should
+# take at most a second or two.
+
+# %% nbgrader={"grade_id": "kgram_counts", "solution": true}
+def kgram_counts(train_ids, ids, k):
+    """For each position t >= k-1 of ids: (training count of the k-gram ending at t, training count of its context)."""
+    ### BEGIN SOLUTION
+    train_ids = np.asarray(train_ids, dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64)
+    base = int(max(train_ids.max(), ids.max())) + 1
+
+    def window_codes(seq, length):
+        """One integer per window seq[s:s+length] (base-`base` digits); fits int64 while base**length < 2**63."""
+        codes = np.zeros(len(seq) - length + 1, dtype=np.int64)
+        for j in range(length):
+            codes = codes * base + seq[j: len(seq) - length + 1 + j]
+        return codes
+
+    def occurrences(table_codes, query_codes):
+        """How often each query code occurs in table_codes (0 if never)."""
+        values, counts = np.unique(table_codes, return_counts=True)
+        where = np.searchsorted(values, query_codes).clip(max=len(values) - 1)
+        return np.where(values[where] == query_codes, counts[where], 0)
+
+    pair_counts = occurrences(window_codes(train_ids, k), window_codes(ids, k))
+    if k == 1:
+        context_counts = np.full(len(ids), len(train_ids), dtype=np.int64)  # the empty context precedes every s
+    else:  # contexts that are followed by a character: windows of seq[:-1]
+        context_counts = occurrences(window_codes(train_ids[:-1], k - 1), window_codes(ids[:-1], k - 1))
+    return pair_counts, context_counts
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "kgram_helpers", "locked": true}
+def add_alpha_log_probs(pair_counts, context_counts, alpha, vocab_size):
+    """log p(x | c) = log(n(c, x) + alpha) - log(n(c) + alpha V): the bigram's smoothing, for any k."""
+    pair_counts, context_counts = _as_float_array(pair_counts), _as_float_array(context_counts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(pair_counts + alpha) - np.log(context_counts + alpha * vocab_size)
+
+
+# Every model of the ladder is scored on the same validation characters: those with at least CONTEXT characters
+# before them (the longest context any model below uses), t = 16, ..., len(val_ids) - 1.
+CONTEXT = 16
+N_SCORED = len(val_ids) - CONTEXT
+
+# %% [markdown]
+# **Worked example.** On a short string the counts can be checked by eye, and $k = 2$ must give back the bigram's
+# numbers.
+
+# %%
+finish_first({"bigram_counts": "Part E", "kgram_counts": "Part E"})
+abra_train = np.array([stoi[c] for c in "abracadabra"])
+abra = np.array([stoi[c] for c in "abra"])
+pairs3, contexts3 = kgram_counts(abra_train, abra, 3)
+print("k = 3 on 'abra' against 'abracadabra': 'abr' occurs", pairs3[0], "times, context 'ab'", contexts3[0],
+      "times; 'bra':", pairs3[1], "/ 'br':", contexts3[1])
+assert (list(pairs3), list(contexts3)) == ([2, 2], [2, 2]), "'abr' and 'bra' each occur twice, as do 'ab' and 'br'"
+pairs2, contexts2 = kgram_counts(train_ids, val_ids[:2000], 2)
+bigram_train_counts = bigram_counts(train_ids, VOCAB)
+assert np.array_equal(pairs2, bigram_train_counts[val_ids[:1999], val_ids[1:2000]]), "k = 2 is the bigram"
+assert np.array_equal(contexts2, bigram_train_counts.sum(axis=1)[val_ids[:1999]]), "k = 2: contexts are row sums"
+print("k = 2 reproduces bigram_counts on 2,000 validation characters")
+
+# %% nbgrader={"grade_id": "test_kgram_counts_bigram", "grade": true, "points": 1}
+"""kgram_counts for k = 1 and k = 2: the unigram counts (context count = training length) and the bigram counts."""
+_tr = np.array([0, 1, 1, 2, 0, 1, 2, 2, 1, 0])
+_q = np.array([1, 2, 0, 0, 1])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _pairs, _contexts = kgram_counts(_tr, _q, 2)
+check_close("k=2: pair counts", _pairs, [2, 1, 0, 2], atol=0, rtol=0,
+            hint="Hint: entry i is position t = i + 1: how often ids[t-1], ids[t] occurs in the training ids.")
+check_close("k=2: context counts", _contexts, [4, 3, 2, 2], atol=0, rtol=0,
+            hint="Hint: count a context only where a character follows it in training.")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(1234)
+_tr = _rng.integers(0, 6, 300)
+_q = _rng.integers(0, 6, 40)
+_bc = np.bincount(_tr[:-1] * 6 + _tr[1:], minlength=36).reshape(6, 6)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _pairs, _contexts = kgram_counts(_tr, _q, 2)
+check_close("random ids, k=2: pair counts = bigram counts", _pairs, _bc[_q[:-1], _q[1:]], atol=0, rtol=0)
+check_close("random ids, k=2: context counts = bigram row sums", _contexts, _bc.sum(axis=1)[_q[:-1]], atol=0, rtol=0)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _pairs, _contexts = kgram_counts(_tr, _q, 1)
+check_close("random ids, k=1: pair counts = unigram counts", _pairs, np.bincount(_tr, minlength=6)[_q], atol=0, rtol=0,
+            hint="Hint: for k = 1 the context is empty and every position t >= 0 is scored.")
+check_close("random ids, k=1: context counts", _contexts, np.full(len(_q), len(_tr)), atol=0, rtol=0,
+            hint="Hint: the empty context occurs before every training character.")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_kgram_counts_longer", "grade": true, "points": 2}
+"""kgram_counts for k = 3..7 against a dictionary count: alignment, repeated k-grams, unseen contexts get 0."""
+_tr = np.array([0, 1, 2, 0, 1, 2, 0, 1, 0])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _pairs, _contexts = kgram_counts(_tr, np.array([0, 1, 2, 2, 0, 1]), 3)
+check_close("k=3: pair counts", _pairs, [2, 0, 0, 2], atol=0, rtol=0,
+            hint="Hint: entry i scores position t = i + 2 with context ids[t-2:t].")
+check_close("k=3: context counts", _contexts, [3, 2, 0, 2], atol=0, rtol=0,
+            hint="Hint: a context seen in training but never before this character still has a count.")
+### BEGIN HIDDEN TESTS
+from collections import Counter as _Counter
+
+
+def _ref_kgram(train, ids, k):
+    train, ids = [int(i) for i in train], [int(i) for i in ids]
+    grams = _Counter(tuple(train[s - k + 1: s + 1]) for s in range(k - 1, len(train)))
+    ctxs = _Counter(tuple(train[s - k + 1: s]) for s in range(k - 1, len(train)))
+    return (np.array([grams[tuple(ids[t - k + 1: t + 1])] for t in range(k - 1, len(ids))]),
+            np.array([ctxs[tuple(ids[t - k + 1: t])] for t in range(k - 1, len(ids))]))
+
+
+_rng = np.random.default_rng(4321)
+for _k, _V, _n in [(3, 4, 500), (4, 3, 800), (5, 3, 600), (7, 2, 400)]:
+    _tr = _rng.integers(0, _V, _n)
+    _q = np.concatenate([_tr[100:140], _rng.integers(0, _V, 30)])  # seen k-grams, then fresh ones
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _pairs, _contexts = kgram_counts(_tr, _q, _k)
+    _want_pairs, _want_contexts = _ref_kgram(_tr, _q, _k)
+    check_close(f"random ids (V={_V}), k={_k}: pair counts", _pairs, _want_pairs, atol=0, rtol=0,
+                hint="Hint: count every occurrence of the k characters ending at t, overlaps included.")
+    check_close(f"random ids (V={_V}), k={_k}: context counts", _contexts, _want_contexts, atol=0, rtol=0)
+# a query with a symbol the training ids never use: its k-grams and contexts were never seen
+_tr = _rng.integers(0, 3, 200)
+_q = np.array([0, 1, 2, 5, 1, 2, 0])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _pairs, _contexts = kgram_counts(_tr, _q, 3)
+_want_pairs, _want_contexts = _ref_kgram(_tr, _q, 3)
+check_close("unseen symbol 5, k=3: pair counts", _pairs, _want_pairs, atol=0, rtol=0)
+check_close("unseen symbol 5, k=3: context counts", _contexts, _want_contexts, atol=0, rtol=0,
+            hint="Hint: a context never seen in training has count 0.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **The experiment.** For $k = 1, \dots, 7$: the validation loss for several $\alpha$, and the training loss (on the
+# first 111,540 training characters, as many as the validation split) at each $k$'s best $\alpha$. Choosing
+# $\alpha$ on the validation text flatters the n-grams a little (a fair protocol would choose it on a held-out part
+# of the training text); that only makes them harder to beat.
+
+# %%
+finish_first({"kgram_counts": "Part E", "loss_in_units": "Part B"})
+ALPHAS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+K_MAX = 7
+train_slice = train_ids[: len(val_ids)]
+kgram_val, kgram_train, kgram_alpha = {}, {}, {}
+t0 = time.perf_counter()
+both = np.concatenate([val_ids, train_slice])  # one call per k: counting the training text is the costly part
+for k in range(1, K_MAX + 1):
+    pairs_all, contexts_all = (np.asarray(a) for a in kgram_counts(train_ids, both, k))  # entry i: position i + k - 1
+    on_val = slice(CONTEXT - k + 1, len(val_ids) - k + 1)  # validation positions t >= CONTEXT
+    on_train = slice(len(val_ids) + CONTEXT - k + 1, None)  # the same positions of the training slice
+    pairs, contexts = pairs_all[on_val], contexts_all[on_val]
+    losses_by_alpha = {a: float(-add_alpha_log_probs(pairs, contexts, a, VOCAB).mean()) for a in ALPHAS}
+    kgram_alpha[k] = min(losses_by_alpha, key=losses_by_alpha.get)
+    kgram_val[k] = losses_by_alpha[kgram_alpha[k]]
+    kgram_train[k] = float(-add_alpha_log_probs(pairs_all[on_train], contexts_all[on_train], kgram_alpha[k],
+                                                VOCAB).mean())
+print(f"k = 1..{K_MAX}, {len(ALPHAS)} alphas each: {time.perf_counter() - t0:.1f} s")
+print(f"{'k':>2s} {'best alpha':>10s} {'val nats/char':>14s} {'bits/char':>10s} {'val PPL':>8s} {'train nats/char':>16s}")
+for k in kgram_val:
+    units = loss_in_units(kgram_val[k] * N_SCORED, N_SCORED, N_SCORED)  # ASCII: a character is a byte
+    print(f"{k:2d} {kgram_alpha[k]:10g} {units['nats_per_token']:14.4f} {units['bits_per_byte']:10.4f} "
+          f"{units['perplexity']:8.3f} {kgram_train[k]:16.4f}")
+best_k = min(kgram_val, key=kgram_val.get)
+print(f"best: the {best_k}-gram, {kgram_val[best_k]:.4f} nats/char on validation")
+# What the text below says, checked: the validation loss falls to a minimum at k = 5 and rises after it, while the
+# training loss keeps falling: longer contexts are seen too rarely to count reliably.
+assert best_k == 5 and kgram_val[6] > kgram_val[5] + 0.1 and kgram_val[7] > kgram_val[6], "the ladder's shape"
+assert all(kgram_train[k + 1] < kgram_train[k] for k in range(1, K_MAX)), "training loss falls with every k"
+assert kgram_train[7] < 0.5 * kgram_val[7], "the 7-gram: a training loss under half its validation loss"
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ks = list(kgram_val)
+ax.plot(ks, [kgram_val[k] for k in ks], "s-", label="validation")
+ax.plot(ks, [kgram_train[k] for k in ks], "o--", label="training (first 111,540 chars)")
+ax.set(xlabel="k (context = k - 1 characters)", ylabel="nats / char", title="k-grams: best add-alpha per k")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **What the numbers show.** Each character of context helps up to $k = 5$ (four characters): about 1.75
+# nats/char, a perplexity near 5.8, half the bigram's. Beyond that the validation loss *rises* while the training loss
+# keeps falling towards zero: a context of five or six characters has been seen only a few times, and counts that
+# small memorise the training text instead of estimating a distribution. Smarter smoothing (Kneser-Ney, or
+# interpolating the k-gram with the $(k-1)$-gram) pushes the best count model a little further down; the next rung
+# is a model that *shares* what it learns between similar contexts instead of counting each one separately.
+
+# %% [markdown]
+# ## Part F: A causal transformer you build and train (10 points)
+#
+# **Goal.** Write the two pieces that make a transformer an autoregressive model, causal attention and its
+# training step; train it for a few seconds; and put it on the ladder honestly, next to the k-grams and a
+# network that was trained for longer.
+#
+# **Causal attention.** For queries, keys and values $Q, K, V \in \mathbb{R}^{T \times d}$ (one row per position),
+# scaled dot-product attention (Vaswani et al. 2017) is
+#
+# $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\Big(\frac{Q K^\top}{\sqrt{d}} + M\Big) V, \qquad
+# M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}$$
+#
+# with the softmax over $j$ (each row). The **causal mask** $M$ lets position $i$ attend to positions $j \le i$
+# only (itself included): $e^{-\infty} = 0$ weight on the future. Without it the target $x_{i+1}$ sits in the input
+# at position $i + 1$ and the model learns to copy it: a training loss near zero and useless predictions. Without
+# the $\sqrt{d}$ the scores grow with $d$ and the softmax saturates. A *bidirectional* (masked-model) layer is the
+# same formula with $M = 0$: Part G trains one.
+#
+# **Spec.** `causal_attention(q, k, v, causal=True)`: `q`, `k`, `v` float tensors of shape `(..., T, d)` (any
+# leading batch/head dimensions, float32 or float64). Return the tensor `(..., T, d)` above, with the mask when
+# `causal=True` and without it when `causal=False`. It must equal
+# `torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)`; write it yourself (matrix
+# products, a mask, a softmax), because the point is to see where the mask goes. Any $T \ge 1$.
+#
+# **Per-token loss.** The training loss is the mean per-token cross-entropy of the logits $z \in \mathbb{R}^V$,
 # computed stably with log-sum-exp:
 #
 # $$-\log \mathrm{softmax}(z)_y = -z_y + \log \sum_{v=1}^V e^{z_v}
 # = -z_y + m + \log \sum_{v=1}^V e^{z_v - m}, \qquad m = \max_v z_v.$$
 #
-# **Spec.**
-# - `causal_mask(T)`: a `(T, T)` torch tensor of dtype `torch.bool`, `True` where position $i$ (row) may attend
-#   to position $j$ (column), i.e. where $j \le i$.
-# - `token_nll(logits, targets)`: `logits` a float tensor of shape `(..., V)`, `targets` a long tensor of shape
-#   `(...)`. Return the tensor of per-token negative log-likelihoods, shape `(...)` (no averaging). It must stay
-#   finite for large logits (e.g. logits $\times 1000$). Its mean equals
-#   `F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))`. We recommend writing it yourself with
-#   log-sum-exp or `log_softmax`, so that you see why the two agree; calling `F.cross_entropy` with
-#   `reduction="none"` is also accepted.
+# **Spec.** `token_nll(logits, targets)`: `logits` a float tensor of shape `(..., V)`, `targets` a long tensor of
+# shape `(...)`. Return the tensor of per-token negative log-likelihoods, shape `(...)` (no averaging). It must stay
+# finite for large logits (e.g. logits $\times 1000$). Its mean equals
+# `F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))`. We recommend writing it yourself with
+# log-sum-exp or `log_softmax`, so that you see why the two agree; calling `F.cross_entropy` with
+# `reduction="none"` is also accepted.
 
-# %% nbgrader={"grade_id": "causal_mask", "solution": true}
-def causal_mask(T):
-    """(T, T) bool tensor, True where row i may attend to column j (j <= i)."""
+# %% nbgrader={"grade_id": "causal_attention", "solution": true}
+def causal_attention(q, k, v, causal=True):
+    """softmax(q k^T / sqrt(d) + mask) v over the last two axes; the mask hides j > i when causal."""
     ### BEGIN SOLUTION
-    return torch.tril(torch.ones(T, T, dtype=torch.bool))
+    d, T = q.shape[-1], q.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (..., T, T): row i = query position, column j = key position
+    if causal:
+        allowed = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()  # j <= i, the diagonal included
+        scores = scores.masked_fill(~allowed, float("-inf"))  # mask *before* the softmax: the rest renormalises
+    return scores.softmax(dim=-1) @ v
     ### END SOLUTION
 
 
@@ -1067,20 +1433,22 @@ def token_nll(logits, targets):
 
 
 # %% [markdown]
-# **Worked example.** The mask for a block of 4 positions (1 = may attend), the attention weights it gives when
-# every score is equal, and `token_nll` on two tokens, next to `F.cross_entropy`, then with the logits
-# multiplied by 1000, where computing $-\log$ of the softmax directly gives $\infty$.
+# **Worked example.** The attention weights for a block of 4 positions when every score is equal (row $i$
+# spreads over columns $0..i$, read off by attending to the identity matrix), your attention next to PyTorch's, and
+# `token_nll` on two tokens, then with the logits multiplied by 1000, where $-\log$ of the softmax computed directly
+# gives $\infty$.
 
 # %%
-finish_first({"causal_mask": "Part F", "token_nll": "Part F"})
-mask4 = causal_mask(4)
-print("causal_mask(4), row i = query position, column j = key position:")
-print(mask4.int())
-weights4 = torch.zeros(4, 4).masked_fill(~mask4, float("-inf")).softmax(dim=-1)
-print("attention weights for equal scores (row i spreads over columns 0..i):")
+finish_first({"causal_attention": "Part F", "token_nll": "Part F"})
+weights4 = causal_attention(torch.zeros(4, 1), torch.zeros(4, 1), torch.eye(4))  # v = I: the output *is* the weights
+print("causal attention weights for equal scores (row i = query position, column j = key position):")
 print(weights4)
 assert torch.allclose(weights4.sum(dim=-1), torch.ones(4)), "every row of attention weights sums to 1"
-assert weights4[0, 0] == 1 and weights4[3, 0] == 0.25, "position 0 sees only itself; position 3 sees 4 positions"
+assert weights4[0, 0] == 1 and abs(weights4[3, 0] - 0.25) < 1e-7, "position 0 sees only itself; position 3 sees 4"
+demo_gen = torch.Generator().manual_seed(SEED)
+q_demo, k_demo, v_demo = (torch.randn(2, 3, 5, 8, generator=demo_gen) for _ in range(3))  # (batch, heads, T, d)
+check_close("causal_attention vs PyTorch's SDPA", causal_attention(q_demo, k_demo, v_demo),
+            F.scaled_dot_product_attention(q_demo, k_demo, v_demo, is_causal=True), atol=1e-5, rtol=1e-5)
 
 logits_demo = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])  # 2 tokens, V = 3
 targets_demo = torch.tensor([1, 1])
@@ -1094,52 +1462,83 @@ assert torch.allclose(token_nll(logits_demo, targets_demo),
     "token_nll should agree with F.cross_entropy(..., reduction='none')"
 assert torch.isfinite(token_nll(1000 * logits_demo, targets_demo)).all(), "token_nll must stay finite for large logits"
 
-
-# %% nbgrader={"grade_id": "test_causal_mask", "grade": true, "points": 2}
-"""causal_mask: bool (T, T), lower-triangular with the diagonal; an attention layer using it ignores the future."""
+# %% nbgrader={"grade_id": "test_causal_attention_matches_sdpa", "grade": true, "points": 2}
+"""causal_attention with the mask: equals scaled_dot_product_attention(is_causal=True), float32 and float64."""
+_g = torch.Generator().manual_seed(0)
+_q, _k, _v = (torch.randn(2, 6, 4, generator=_g) for _ in range(3))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _m3 = causal_mask(3)
-assert torch.is_tensor(_m3) and _m3.dtype == torch.bool, \
-    f"expected a bool tensor, got {type(_m3).__name__} {getattr(_m3, 'dtype', '')}"
-assert tuple(_m3.shape) == (3, 3), f"expected shape (3, 3), got {tuple(_m3.shape)}"
-assert _m3[2, 0] and not _m3[0, 2], f"row 2 may see column 0, row 0 may not see column 2; got\n{_m3}"
+    _got = causal_attention(_q, _k, _v)
+check_close("(2, 6, 4) float32 vs SDPA(is_causal=True)", _got,
+            F.scaled_dot_product_attention(_q, _k, _v, is_causal=True), atol=1e-5, rtol=1e-5,
+            hint="Hint: scale by sqrt(d), mask j > i with -inf before the softmax over the last axis.")
 ### BEGIN HIDDEN TESTS
-def _ref_attention(q, k, v, mask):
-    s = (q @ k.transpose(-1, -2)).masked_fill(~mask, float("-inf"))
-    return s.softmax(-1) @ v
-
-
-for _T in [1, 2, 5, 16]:
+_g = torch.Generator().manual_seed(77)
+for _shape, _dtype in [((3, 2, 9, 16), torch.float64), ((1, 12, 5), torch.float32), ((4, 1, 3), torch.float64),
+                       ((2, 3, 7, 64), torch.float32)]:
+    _q, _k, _v = (3.0 * torch.randn(*_shape, generator=_g, dtype=_dtype) for _ in range(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _m = causal_mask(_T)
-    assert torch.is_tensor(_m) and _m.dtype == torch.bool, \
-        f"T={_T}: expected a bool tensor, got {type(_m).__name__} {getattr(_m, 'dtype', '')}"
-    _want = torch.arange(_T)[:, None] >= torch.arange(_T)[None, :]
-    assert tuple(_m.shape) == (_T, _T) and torch.equal(_m, _want), (
-        f"T={_T}: expected True exactly where column <= row, got\n{_m.int()}. "
-        f"Hint: a position may see itself and the past, never the future.")
-# functional check: with this mask, changing future keys/values does not change earlier outputs
+        _got = causal_attention(_q, _k, _v)
+    assert torch.is_tensor(_got) and tuple(_got.shape) == _shape, \
+        f"shape {_shape}: expected a tensor of the same shape, got {getattr(_got, 'shape', type(_got).__name__)}"
+    _tol = 1e-9 if _dtype == torch.float64 else 2e-5
+    check_close(f"{tuple(_shape)} {_dtype}: vs SDPA(is_causal=True)", _got,
+                F.scaled_dot_product_attention(_q, _k, _v, is_causal=True), atol=_tol, rtol=_tol,
+                hint="Hint: the scale is 1/sqrt(d) with d the last dimension of q; a position sees itself.")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_causal_attention_no_future", "grade": true, "points": 1}
+"""causal_attention: changing the keys and values of later positions leaves every earlier output unchanged."""
 _g = torch.Generator().manual_seed(5)
 _q, _k, _v = (torch.randn(8, 4, generator=_g, dtype=torch.float64) for _ in range(3))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _m8 = causal_mask(8)
-_out = _ref_attention(_q, _k, _v, _m8)
 _k2, _v2 = _k.clone(), _v.clone()
 _k2[5:] += 3.0
 _v2[5:] -= 2.0
-_out2 = _ref_attention(_q, _k2, _v2, _m8)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _out, _out2 = causal_attention(_q, _k, _v), causal_attention(_q, _k2, _v2)
 _bad_rows = [int(i) for i in torch.nonzero(~torch.isfinite(_out).all(dim=-1)).flatten()]
-assert not _bad_rows, (f"attention with causal_mask(8): expected finite outputs, got nan in rows {_bad_rows}. "
-                       f"Hint: a row with no True entry attends to nothing.")
+assert not _bad_rows, (f"expected finite outputs, got nan in rows {_bad_rows}. "
+                       f"Hint: a row whose every score is -inf attends to nothing; position i may see itself.")
 _early_diff = float((_out[:5] - _out2[:5]).abs().max())
 assert _early_diff <= 1e-12, (f"changing positions 5..7 should leave outputs 0..4 unchanged, but they moved by up to "
                               f"{_early_diff:.3g}: the future leaks in. Hint: which entries of row i are allowed?")
+### BEGIN HIDDEN TESTS
 _late_diff = float((_out[5:] - _out2[5:]).abs().max())
 assert _late_diff > 1e-6, (f"changing positions 5..7 should change outputs 5..7, but they moved by only "
-                           f"{_late_diff:.3g}. Hint: a position may attend to itself.")
+                           f"{_late_diff:.3g}. Hint: a position attends to itself.")
+# the same with a batch and heads, changing only the very next position
+_g = torch.Generator().manual_seed(55)
+_q, _k, _v = (torch.randn(2, 3, 10, 8, generator=_g, dtype=torch.float64) for _ in range(3))
+for _s in [1, 4, 9]:
+    _k2, _v2 = _k.clone(), _v.clone()
+    _k2[..., _s, :] *= -2.0
+    _v2[..., _s, :] += 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _diff = float((causal_attention(_q, _k, _v)[..., :_s, :] - causal_attention(_q, _k2, _v2)[..., :_s, :]).abs().max())
+    assert _diff <= 1e-12, f"(2, 3, 10, 8): changing position {_s} moved outputs 0..{_s - 1} by {_diff:.3g}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_causal_attention_bidirectional", "grade": true, "points": 1}
+"""causal_attention(causal=False): plain scaled dot-product attention over every position, as SDPA without a mask."""
+_g = torch.Generator().manual_seed(1)
+_q, _k, _v = (torch.randn(6, 4, generator=_g, dtype=torch.float64) for _ in range(3))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = causal_attention(_q, _k, _v, causal=False)
+check_close("(6, 4) causal=False vs SDPA(is_causal=False)", _got,
+            F.scaled_dot_product_attention(_q, _k, _v, is_causal=False), atol=1e-9, rtol=1e-9,
+            hint="Hint: causal=False means no mask at all.")
+### BEGIN HIDDEN TESTS
+_g = torch.Generator().manual_seed(11)
+_q, _k, _v = (torch.randn(2, 4, 9, 16, generator=_g) for _ in range(3))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = causal_attention(_q, _k, _v, causal=False)
+check_close("(2, 4, 9, 16) float32, causal=False", _got, F.scaled_dot_product_attention(_q, _k, _v), atol=2e-5,
+            rtol=2e-5)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_token_nll", "grade": true, "points": 3}
@@ -1185,113 +1584,214 @@ check_close("logits x 1000: mean vs F.cross_entropy", _got.mean(), F.cross_entro
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **The model.** One transformer block (4-head causal self-attention and an MLP, pre-LayerNorm), 48-dimensional
-# embeddings, blocks of $T = 16$ characters: about 35k parameters. It uses your `causal_mask`.
+# **The model.** One transformer block (4-head self-attention with **your** `causal_attention` and an MLP,
+# pre-LayerNorm), 48-dimensional embeddings, blocks of $T = 16$ characters: about 35k parameters. The same class
+# with `causal=False` is Part G's masked model.
 
-# %%
-finish_first({"causal_mask": "Part F"})
+# %% nbgrader={"grade_id": "tiny_gpt", "locked": true}
 BLOCK, D_MODEL, N_HEADS = 16, 48, 4
 
 
-class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model, n_heads, block_size):
+class SelfAttention(nn.Module):
+    def __init__(self, d_model, n_heads, causal):
         super().__init__()
-        self.n_heads = n_heads
+        self.n_heads, self.causal = n_heads, causal
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
-        self.register_buffer("mask", causal_mask(block_size))  # True = may attend
 
     def forward(self, x):
         B, T, D = x.shape
         q, k, v = self.qkv(x).split(D, dim=-1)
-        q, k, v = (z.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for z in (q, k, v))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(D // self.n_heads)  # (B, heads, T, T)
-        scores = scores.masked_fill(~self.mask[:T, :T], float("-inf"))  # the future gets weight exp(-inf) = 0
-        y = scores.softmax(dim=-1) @ v
+        q, k, v = (z.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for z in (q, k, v))  # (B, heads, T, d)
+        y = causal_attention(q, k, v, causal=self.causal)
         return self.proj(y.transpose(1, 2).reshape(B, T, D))
 
 
 class TinyGPT(nn.Module):
-    def __init__(self, vocab, d_model=D_MODEL, n_heads=N_HEADS, block_size=BLOCK):
+    """Embeddings -> one pre-LayerNorm transformer block -> logits over `n_outputs` characters, at every position."""
+
+    def __init__(self, n_inputs, n_outputs, causal=True, d_model=D_MODEL, n_heads=N_HEADS, block_size=BLOCK):
         super().__init__()
-        self.tok = nn.Embedding(vocab, d_model)
+        self.tok = nn.Embedding(n_inputs, d_model)
         self.pos = nn.Embedding(block_size, d_model)
         self.ln1, self.ln2, self.ln_f = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = CausalSelfAttention(d_model, n_heads, block_size)
+        self.attn = SelfAttention(d_model, n_heads, causal)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
-        self.head = nn.Linear(d_model, vocab)
+        self.head = nn.Linear(d_model, n_outputs)
 
-    def forward(self, idx):  # idx: (B, T) long -> logits (B, T, vocab)
+    def forward(self, idx):  # idx: (B, T) long -> logits (B, T, n_outputs)
         h = self.tok(idx) + self.pos(torch.arange(idx.shape[1]))
         h = h + self.attn(self.ln1(h))
         h = h + self.mlp(self.ln2(h))
         return self.head(self.ln_f(h))
 
 
-torch.manual_seed(0)
-model = TinyGPT(VOCAB)
-print(f"TinyGPT: {sum(p.numel() for p in model.parameters()):,} parameters")
+STEPS, BATCH, LR = 500, 32, 1e-2  # the training of Part F's AR model and Part G's masked model
+train_t, val_t = torch.from_numpy(train_ids), torch.from_numpy(val_ids)
 
-# %% [markdown]
-# **Causality check** (before training, so a leaky mask is caught early): replace the last characters of a block
-# by random ones; the logits at the earlier positions must not change. A model whose mask lets everything in
-# fails the same check.
 
-# %%
-finish_first({"causal_mask": "Part F"})
-def future_leaks(net, k=10, seed=0):
-    """True if changing tokens at positions >= k changes the logits at positions < k."""
+def random_blocks(ids_t, generator, batch=BATCH, block=BLOCK):
+    """`batch` random blocks of the text and their targets (the same blocks shifted by one character)."""
+    starts = torch.randint(0, len(ids_t) - block - 1, (batch,), generator=generator)
+    offsets = starts[:, None] + torch.arange(block)
+    return ids_t[offsets], ids_t[offsets + 1]
+
+
+def future_leaks(net, ids, k=10, seed=0):
+    """True if changing tokens at positions >= k of a block changes the logits at positions < k."""
     g = torch.Generator().manual_seed(seed)
-    x = torch.from_numpy(val_ids[:BLOCK]).unsqueeze(0)
+    x = torch.as_tensor(ids[:BLOCK]).unsqueeze(0)
     x_changed = x.clone()
     x_changed[:, k:] = torch.randint(0, VOCAB, (1, BLOCK - k), generator=g)
     with torch.no_grad():
         before, after = net(x), net(x_changed)
     return not torch.allclose(before[:, :k], after[:, :k], atol=1e-6)
 
-
-leaky = copy.deepcopy(model)
-leaky.attn.mask.fill_(True)  # attend everywhere, future included
-print("model with causal_mask leaks the future:", future_leaks(model), "; with an all-True mask:", future_leaks(leaky))
-assert not future_leaks(model), "the model sees the future: check causal_mask"
-assert future_leaks(leaky), "the check must catch a mask that lets the future in"
-
 # %% [markdown]
-# **Training** (a few seconds on one CPU thread): random blocks of the training split, AdamW with a one-cycle
-# learning-rate schedule, the mean cross-entropy as the loss.
+# **Causality check** (before training, so a leaky attention is caught early): replace the last characters of a
+# block by random ones; the logits at the earlier positions must not change. The same network with `causal=False`
+# fails the check, as it should.
 
 # %%
-finish_first({"causal_mask": "Part F"})
-STEPS, BATCH, LR = 500, 32, 1e-2
-train_t, val_t = torch.from_numpy(train_ids), torch.from_numpy(val_ids)
-torch.manual_seed(0)
-model = TinyGPT(VOCAB)
+finish_first({"causal_attention": "Part F"})
+torch.manual_seed(SEED)
+model = TinyGPT(VOCAB, VOCAB)
+leaky = copy.deepcopy(model)
+leaky.attn.causal = False  # attend everywhere, future included
+print(f"TinyGPT: {sum(p.numel() for p in model.parameters()):,} parameters")
+print("causal model leaks the future:", future_leaks(model, val_ids), "; with causal=False:", future_leaks(leaky, val_ids))
+assert not future_leaks(model, val_ids), "the model sees the future: check causal_attention"
+assert future_leaks(leaky, val_ids), "the check must catch attention that lets the future in"
+
+# %% [markdown]
+# **The training step.** One step of gradient descent on a batch: the forward pass, the mean per-token loss, the
+# gradients, the update.
+#
+# **Spec.** `lm_train_step(model, optimizer, x, y, loss_fn=None)`: `model` maps a `(B, T)` long tensor to logits
+# `(B, T, V)`; `optimizer` a `torch.optim` optimizer over the model's parameters; `x`, `y` `(B, T)` long tensors (`y`
+# is `x` shifted by one: the targets); `loss_fn(logits, targets)` returns the per-token NLL tensor, and `None` means
+# your `token_nll` (the tests pass their own, so a slip in `token_nll` costs only its own points). Compute the mean
+# per-token loss of `model(x)` against `y`, take **one** optimizer step on its gradient, and return the loss
+# **before** the step as a Python float. Gradients left over from an earlier call must not leak into this step. Do
+# not step a learning-rate scheduler (the caller does).
+
+# %% nbgrader={"grade_id": "lm_train_step", "solution": true}
+def lm_train_step(model, optimizer, x, y, loss_fn=None) -> float:
+    """One optimizer step on the mean per-token loss of model(x) against y (loss_fn, default token_nll); returns it."""
+    ### BEGIN SOLUTION
+    loss_fn = token_nll if loss_fn is None else loss_fn
+    logits = model(x)
+    loss = loss_fn(logits, y).mean()
+    optimizer.zero_grad(set_to_none=True)  # gradients accumulate in .grad across backward calls otherwise
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+    ### END SOLUTION
+
+
+# %% [markdown]
+# **Training** (a few seconds on one CPU thread): 500 steps on random blocks of the training split, AdamW with a
+# one-cycle learning-rate schedule, your `lm_train_step`.
+
+# %%
+finish_first({"causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
+torch.manual_seed(SEED)
+model = TinyGPT(VOCAB, VOCAB)
 opt = torch.optim.AdamW(model.parameters(), lr=LR)
 sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=STEPS, pct_start=0.1)
-batch_gen = torch.Generator().manual_seed(0)
+batch_gen = torch.Generator().manual_seed(SEED)
 losses = []
 t0 = time.perf_counter()
 for step in tqdm(range(STEPS), desc="training", file=sys.stdout, mininterval=1.0):
-    starts = torch.randint(0, len(train_t) - BLOCK - 1, (BATCH,), generator=batch_gen)
-    offsets = starts[:, None] + torch.arange(BLOCK)
-    x, y = train_t[offsets], train_t[offsets + 1]  # targets: the input shifted by one
-    loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    losses.append(lm_train_step(model, opt, *random_blocks(train_t, batch_gen)))
     sched.step()
-    losses.append(loss.item())
-print(f"{STEPS} steps in {time.perf_counter() - t0:.1f} s; last training loss {np.mean(losses[-20:]):.3f} nats")
-assert not future_leaks(model), "training must not break causality"
+ar_train_seconds = time.perf_counter() - t0
+print(f"{STEPS} steps in {ar_train_seconds:.1f} s; last training loss {np.mean(losses[-20:]):.3f} nats")
+assert np.mean(losses[-20:]) < np.mean(losses[:20]) - 1.0, "training should lower the loss by more than 1 nat"
+assert not future_leaks(model, val_ids), "training must not break causality"
+
+# %% nbgrader={"grade_id": "test_lm_train_step_returns_loss", "grade": true, "points": 1}
+"""lm_train_step returns, as a Python float, the mean per-token cross-entropy of the batch before the step."""
+def _nll(logits, targets):
+    """A correct per-token NLL, passed as loss_fn: this cell grades the step, not Part F's token_nll."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none").view(targets.shape)
+
+
+torch.manual_seed(3)
+_net = nn.Sequential(nn.Embedding(7, 5), nn.Linear(5, 7))
+_x, _y = torch.randint(0, 7, (4, 6)), torch.randint(0, 7, (4, 6))
+with torch.no_grad():
+    _want = float(F.cross_entropy(_net(_x).reshape(-1, 7), _y.reshape(-1)))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = lm_train_step(_net, torch.optim.SGD(_net.parameters(), lr=0.5), _x, _y, loss_fn=_nll)
+assert isinstance(_got, float), f"expected a Python float, got {type(_got).__name__}. Hint: loss.item() or float(loss)."
+check_close("loss returned (before the step)", _got, _want, atol=1e-6, rtol=1e-6,
+            hint="Hint: the mean over every token of the batch, computed before optimizer.step().")
+### BEGIN HIDDEN TESTS
+torch.manual_seed(4)
+_net = nn.Sequential(nn.Embedding(9, 4), nn.Linear(4, 9))
+_x, _y = torch.randint(0, 9, (3, 5)), torch.randint(0, 9, (3, 5))
+_opt = torch.optim.AdamW(_net.parameters(), lr=0.1)
+for _i in range(3):
+    with torch.no_grad():
+        _want = float(F.cross_entropy(_net(_x).reshape(-1, 9), _y.reshape(-1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got = lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
+    check_close(f"AdamW, call {_i + 1}: loss before the step", _got, _want, atol=1e-6, rtol=1e-6)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_lm_train_step_updates", "grade": true, "points": 2}
+"""lm_train_step: one plain-SGD step moves every parameter by -lr x the gradient of the mean loss, call after call."""
+def _nll(logits, targets):
+    """A correct per-token NLL, passed as loss_fn: this cell grades the step, not Part F's token_nll."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none").view(targets.shape)
+
+
+def _sgd_reference(net, x, y, lr):
+    """The parameters after one SGD step on the mean cross-entropy, computed on a copy."""
+    ref = copy.deepcopy(net)
+    for p in ref.parameters():
+        p.grad = None
+    loss = F.cross_entropy(ref(x).reshape(-1, ref(x).shape[-1]), y.reshape(-1))
+    loss.backward()
+    return [(p - lr * p.grad).detach() for p in ref.parameters()]
+
+
+torch.manual_seed(5)
+_net = nn.Sequential(nn.Embedding(6, 4), nn.Linear(4, 6))
+_opt = torch.optim.SGD(_net.parameters(), lr=0.3)
+for _call in range(2):  # the second call catches gradients left over from the first
+    _x, _y = torch.randint(0, 6, (3, 5)), torch.randint(0, 6, (3, 5))
+    _want = _sgd_reference(_net, _x, _y, 0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
+    for _i, (_p, _w) in enumerate(zip(_net.parameters(), _want)):
+        check_close(f"call {_call + 1}, parameter {_i}: after the step", _p, _w, atol=1e-6, rtol=1e-5,
+                    hint="Hint: zero the gradients, backward on the *mean* loss, one optimizer.step().")
+### BEGIN HIDDEN TESTS
+torch.manual_seed(6)
+_net = nn.Sequential(nn.Embedding(11, 8), nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 11))
+_opt = torch.optim.SGD(_net.parameters(), lr=0.1)
+for _call in range(3):
+    _x, _y = torch.randint(0, 11, (2, 6)), torch.randint(0, 11, (2, 6))
+    _want = _sgd_reference(_net, _x, _y, 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
+    for _i, (_p, _w) in enumerate(zip(_net.parameters(), _want)):
+        check_close(f"3-layer net, call {_call + 1}, parameter {_i}", _p, _w, atol=1e-6, rtol=1e-5)
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Evaluation** on the whole validation split: consecutive blocks of 16, every character from the second on is
-# scored once (the same 111,539 tokens as the bigram), with your `token_nll` and `perplexity`.
+# **Evaluation** on the validation split, on the same characters as the k-grams (every character with at least 16
+# before it): consecutive blocks of 16, so the first character of a block is predicted from 1 character of context
+# and the last from 16 (8.5 on average), with your `token_nll` and `perplexity`.
 
 # %%
-finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
-              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E",
-              "causal_mask": "Part F", "token_nll": "Part F"})
+finish_first({"perplexity": "Part B", "causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 @torch.no_grad()
 def val_log_probs(net, ids_t, block=BLOCK, chunk=1024):
     """Natural-log probability of ids_t[1:], each given up to `block` previous characters (within its block)."""
@@ -1305,49 +1805,160 @@ def val_log_probs(net, ids_t, block=BLOCK, chunk=1024):
 
 
 model.eval()
-neural_val_lp = val_log_probs(model, val_t)
-assert neural_val_lp.shape == (len(val_ids) - 1,), "every validation character after the first is scored once"
-neural_ce = float(-neural_val_lp.mean())
-# the manual per-token NLL agrees with PyTorch's cross-entropy on a batch of validation logits
+tiny_val_lp = val_log_probs(model, val_t[CONTEXT - 1:])  # scores val_t[CONTEXT:], the ladder's characters
+assert tiny_val_lp.shape == (N_SCORED,), "every scored validation character is scored once"
+tiny_ce = float(-tiny_val_lp.mean())
+assert abs(perplexity(tiny_val_lp) - math.exp(tiny_ce)) < 1e-6 * math.exp(tiny_ce), "perplexity() is exp(mean NLL)"
+# the per-token NLL agrees with PyTorch's cross-entropy on a batch of validation logits
 with torch.no_grad():
     xb, yb = val_t[:BLOCK * 64].view(64, BLOCK), val_t[1:BLOCK * 64 + 1].view(64, BLOCK)
     logits_b = model(xb)
 check_close("token_nll(...).mean() vs F.cross_entropy", token_nll(logits_b, yb).mean(),
             F.cross_entropy(logits_b.reshape(-1, VOCAB), yb.reshape(-1)), atol=1e-6, rtol=1e-6)
+print(f"TinyGPT, {STEPS} steps ({ar_train_seconds:.1f} s): {tiny_ce:.4f} nats/char on validation")
 
-results = [("uniform (V = 65)", uniform_ce), ("unigram, alpha = 1", unigram_ce),
-           ("bigram, alpha = 1", bigram_ce), ("TinyGPT (this notebook)", neural_ce)]
-print(f"\n{'model (validation split)':26s} {'CE (nats/char)':>15s} {'bits/char':>10s} {'PPL':>8s}")
-for name, ce in results:
-    print(f"{name:26s} {ce:15.4f} {ce / math.log(2):10.4f} {math.exp(ce):8.3f}")
-print(f"(for scale: nanoGPT, 4 layers on a CPU for 2000 iterations: {REF['nanogpt_char_cpu_val_loss']['value']} nats; "
-      f"6 layers on a GPU: {REF['nanogpt_char_gpu_best_val_loss']['value']} nats)")
-neural_ppl, bigram_ppl = perplexity(neural_val_lp), perplexity(bigram_val_lp)
-assert abs(neural_ppl - math.exp(neural_ce)) < 1e-6 * neural_ppl, "perplexity() should be exp(mean NLL)"
-assert neural_ppl < 0.85 * bigram_ppl, \
-    f"the neural model ({neural_ppl:.2f}) must clearly beat the bigram ({bigram_ppl:.2f})"
+# %% [markdown]
+# **Networks trained for longer.** The k-grams win so far. Two networks the course trained beforehand (scripts,
+# settings and model cards in `data/char_models/`, see the README there) show what more training buys: TinyGPT
+# itself trained for 3,000 steps instead of 500, and a plain MLP on the previous 16 characters (Bengio et al.
+# 2003's neural language model, with characters for words) trained for a few minutes on a 2-core CPU, a network
+# that *shares* statistics between similar contexts instead of counting each one. Here they are only loaded and
+# evaluated on the same characters. (Part G uses a third: TinyGPT's masked twin.)
 
-# Does the model use its context? Validation loss per position in the block (position 0 sees one character).
-per_pos = (-neural_val_lp[: (len(val_ids) - 1) // BLOCK * BLOCK]).view(-1, BLOCK).mean(0)
-fig, ax = plt.subplots(1, 2, figsize=(10, 3))
-ax[0].plot(losses, lw=0.8, label="training loss (batch)")
-for name, ce in results[:3]:
+# %% nbgrader={"grade_id": "course_models", "locked": true}
+class ContextMLP(nn.Module):
+    """The next character from the previous `context` characters: embeddings, concatenated, two hidden layers."""
+
+    def __init__(self, vocab=65, context=16, d_embed=24, d_hidden=384, dropout=0.15):
+        super().__init__()
+        self.context = context
+        self.embed = nn.Embedding(vocab, d_embed)
+        self.net = nn.Sequential(nn.Linear(context * d_embed, d_hidden), nn.GELU(), nn.LayerNorm(d_hidden),
+                                 nn.Dropout(dropout), nn.Linear(d_hidden, d_hidden), nn.GELU(),
+                                 nn.LayerNorm(d_hidden), nn.Dropout(dropout), nn.Linear(d_hidden, vocab))
+
+    def forward(self, x):  # x: (B, context) long -> logits (B, vocab) for the character after the window
+        return self.net(self.embed(x).flatten(1))
+
+
+MODELS_DIR = DATA_DIR / "char_models"
+mlp_card = json.loads((MODELS_DIR / "context_mlp.json").read_text())
+context_mlp = ContextMLP(**mlp_card["config"])
+context_mlp.load_state_dict(torch.load(MODELS_DIR / "context_mlp.pt", weights_only=True))
+context_mlp.eval()
+# TinyGPT and its masked twin: the same network, text, steps, batches and seed (see tiny_gpt_pair.json)
+pair_card = json.loads((MODELS_DIR / "tiny_gpt_pair.json").read_text())
+MASK_ID = pair_card["mask_id"]  # an extra input symbol (= VOCAB): the masked model still predicts one of 65 characters
+tiny_gpt_long = TinyGPT(VOCAB, VOCAB, causal=True)
+tiny_gpt_long.load_state_dict(torch.load(MODELS_DIR / pair_card["ar"]["file"], weights_only=True))
+masked_lm = TinyGPT(VOCAB + 1, VOCAB, causal=False)
+masked_lm.load_state_dict(torch.load(MODELS_DIR / pair_card["masked"]["file"], weights_only=True))
+tiny_gpt_long.eval(), masked_lm.eval()
+assert MASK_ID == VOCAB and pair_card["block"] == BLOCK, "the checkpoints were trained for this notebook's TinyGPT"
+
+
+@torch.no_grad()
+def window_log_probs(net, ids_t, context=CONTEXT, chunk=16384):
+    """log p(ids_t[t] | ids_t[t-context:t]) for t = context, ..., len(ids_t) - 1."""
+    windows = ids_t.unfold(0, context, 1)[: len(ids_t) - context]  # row i = ids_t[i : i + context]
+    targets = ids_t[context:]
+    return -torch.cat([token_nll(net(windows[i:i + chunk]), targets[i:i + chunk]) for i in range(0, len(targets), chunk)])
+
+# %%
+finish_first({"perplexity": "Part B", "loss_in_units": "Part B", "kgram_counts": "Part E",
+              "causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
+mlp_val_lp = window_log_probs(context_mlp, val_t)
+mlp_ce = float(-mlp_val_lp.mean())
+tiny_long_ce = float(-val_log_probs(tiny_gpt_long, val_t[CONTEXT - 1:]).mean())
+print(f"ContextMLP ({mlp_card['parameters']:,} parameters, {mlp_card['steps']:,} steps, "
+      f"{mlp_card['train_seconds'] / 60:.1f} min on {mlp_card['hardware']}): {mlp_ce:.4f} nats/char "
+      f"(its card says {mlp_card['val_nats_per_char']:.4f})")
+assert abs(mlp_ce - mlp_card["val_nats_per_char"]) < 2e-3, "the checkpoint should score what its card says"
+
+# Does it use the context beyond the k-gram's four characters? On the first 20,000 scored characters, give it the
+# right last 4 characters and the first 12 from a random other place of the validation text.
+N_ABLATE = 20_000
+scramble = np.random.default_rng(SEED)
+far = val_t[torch.from_numpy(scramble.integers(0, len(val_t) - CONTEXT, N_ABLATE))[:, None] + torch.arange(CONTEXT - 4)]
+with torch.no_grad():
+    near = val_t.unfold(0, CONTEXT, 1)[:N_ABLATE, CONTEXT - 4:]
+    mlp_near_ce = float(token_nll(context_mlp(torch.cat([far, near], dim=1)), val_t[CONTEXT:CONTEXT + N_ABLATE]).mean())
+mlp_same_chars_ce = float(-mlp_val_lp[:N_ABLATE].mean())
+print(f"ContextMLP on the first {N_ABLATE:,} scored characters: {mlp_same_chars_ce:.4f} nats/char with its 16 "
+      f"characters, {mlp_near_ce:.4f} with only the last 4 right")
+
+val_text = text[n_train + CONTEXT:]  # the scored characters, as text
+n_words = len(val_text.split())
+ladder = [("uniform (V = 65)", math.log(VOCAB)), ("1-gram", kgram_val[1]), ("2-gram", kgram_val[2]),
+          ("3-gram", kgram_val[3]), (f"{best_k}-gram (best k-gram)", kgram_val[best_k]),
+          (f"TinyGPT, {STEPS} steps, {ar_train_seconds:.0f} s", tiny_ce),
+          (f"TinyGPT, {pair_card['steps']:,} steps, {pair_card['ar']['train_seconds']:.0f} s", tiny_long_ce),
+          (f"ContextMLP, {mlp_card['train_seconds'] / 60:.0f} min", mlp_ce)]
+print(f"\n{'model (validation, ' + format(N_SCORED, ',') + ' chars)':34s} {'nats/char':>9s} {'bits/byte':>9s} "
+      f"{'PPL/char':>8s} {'PPL/word':>9s}")
+for name, ce in ladder:
+    per_char = loss_in_units(ce * N_SCORED, N_SCORED, len(val_text.encode("utf-8")))
+    per_word = loss_in_units(ce * N_SCORED, n_words, len(val_text.encode("utf-8")))
+    print(f"{name:34s} {per_char['nats_per_token']:9.4f} {per_char['bits_per_byte']:9.4f} "
+          f"{per_char['perplexity']:8.3f} {per_word['perplexity']:9.1f}")
+print(f"(PPL/word: the same models' total NLL divided by the {n_words:,} words instead of the characters. For scale: "
+      f"nanoGPT, 4 layers, 2000 iterations on a CPU: {REF['nanogpt_char_cpu_val_loss']['value']} nats/char; "
+      f"6 layers on a GPU: {REF['nanogpt_char_gpu_best_val_loss']['value']})")
+# What the text below says, checked for every seed:
+assert tiny_ce < kgram_val[2] - 0.2, "TinyGPT beats the bigram"
+assert tiny_ce > kgram_val[best_k] + 0.2, "TinyGPT, trained for seconds, loses clearly to the best k-gram"
+assert kgram_val[best_k] < tiny_long_ce < tiny_ce - 0.1, "six times the steps: better, still behind the best k-gram"
+assert mlp_ce < kgram_val[best_k] - 0.03, "the MLP trained for minutes beats the best k-gram"
+assert mlp_near_ce > mlp_same_chars_ce + 0.1, "the MLP uses the characters beyond the last four"
+
+per_pos = (-tiny_val_lp[: N_SCORED // BLOCK * BLOCK]).view(-1, BLOCK).mean(0)  # position p: p + 1 chars of context
+assert float(per_pos[2] - per_pos[3:].min()) < 0.1, "TinyGPT (500 steps) gains little beyond 3 characters of context"
+assert all(float(per_pos[c - 1]) > kgram_val[c + 1] + 0.2 for c in (3, 4)), \
+    "with the same 3 or 4 characters of context, the k-gram is clearly better than TinyGPT"
+fig, ax = plt.subplots(1, 3, figsize=(14, 3.2))
+ax[0].plot(losses, lw=0.8, label="TinyGPT training loss (batch)")
+for name, ce in ladder[1:5]:
     ax[0].axhline(ce, ls="--", lw=0.8, color="gray")
-    ax[0].text(STEPS * 0.6, ce + 0.05, name, fontsize=8)
-ax[0].set(xlabel="step", ylabel="nats / char", ylim=(1.5, 4.4), title="training")
-ax[1].plot(np.arange(1, BLOCK + 1), per_pos.numpy(), "o-", label="TinyGPT")
-ax[1].axhline(bigram_ce, ls="--", color="gray", label="bigram")
-ax[1].set(xlabel="characters of context", ylabel="validation nats / char", title="more context, lower loss")
-ax[1].legend()
+    ax[0].text(STEPS * 0.55, ce + 0.04, name, fontsize=8)
+ax[0].set(xlabel="step", ylabel="nats / char", ylim=(1.4, 4.4), title="TinyGPT's training, k-grams for scale")
+ax[1].plot(np.arange(1, BLOCK + 1), per_pos.numpy(), "o-", label="TinyGPT (position in its block)")
+ax[1].plot(np.arange(0, K_MAX), [kgram_val[k] for k in range(1, K_MAX + 1)], "s--", label="k-gram (k - 1 chars)")
+ax[1].axhline(mlp_ce, color="C2", label="ContextMLP (16 chars)")
+ax[1].set(xlabel="characters of context", ylabel="validation nats / char", ylim=(1.4, 3.5),
+          title="loss against context")
+ax[1].legend(fontsize=8)
+curve = mlp_card["curve"]
+ax[2].plot([c["seconds"] / 60 for c in curve], [c["val_nats_per_char"] for c in curve], "o-", label="ContextMLP")
+ax[2].axhline(kgram_val[best_k], ls="--", color="gray", label=f"{best_k}-gram")
+ax[2].set(xlabel="training minutes (2-core CPU)", ylabel="validation nats / char", title="what minutes buy")
+ax[2].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# **What the numbers show** (the asserts above check each sentence for every seed).
+#
+# - TinyGPT, trained for a few seconds, beats the bigram by a wide margin but **loses to the 5-gram** (and to the
+#   3-gram). Its loss per position flattens after about three characters of context, and at three or four
+#   characters of context the k-gram with the same context is clearly better: in 500 steps it has learned less from
+#   what it sees than counting gets for free. More context only helps a model that has learned to use it.
+# - Six times the steps (the 3,000-step checkpoint) close much of the gap but still leave TinyGPT behind the
+#   5-gram.
+# - The **ContextMLP**, trained for minutes, beats the best k-gram; given the right last four characters but
+#   wrong earlier ones its loss rises clearly, so the gain comes from context the 5-gram cannot see. Its training
+#   curve (right) shows that it needs some tens of seconds on two cores to cross the 5-gram.
+# - The ladder's columns are one number each, divided differently: bits per byte is what a tokenizer cannot change;
+#   the per-word perplexity of the very same models is in the hundreds (Part B's question).
+#
+# The honest baseline for a small neural model is therefore not the bigram but the best smoothed k-gram. nanoGPT's
+# 4-layer CPU run (1.88 nats/char after 2000 iterations) would still lose to it; its 6-layer GPU run (1.47) would not.
 
 # %% [markdown]
 # **Generation** one character at a time, left to right, sampling from $p_\theta(x_t \mid x_{<t})$: the causal
 # structure at work.
 
 # %%
-finish_first({"causal_mask": "Part F"})
+finish_first({"causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 @torch.no_grad()
 def generate(net, prompt, n_chars=200, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -1361,10 +1972,11 @@ def generate(net, prompt, n_chars=200, seed=0):
 print(generate(model, "ROMEO:\n"))
 
 # %% [markdown]
-# ## Part G: Pseudo-likelihood (6 points)
+# ## Part G: Pseudo-likelihood, exact and on a trained masked model (9 points)
 #
 # **Goal.** Compare the exact likelihood of an AR model with the pseudo-likelihood that masked language models
-# (BERT-style) optimise, on a joint distribution small enough to enumerate.
+# (BERT-style) are scored by: first on a joint distribution small enough to enumerate, then on a masked model you
+# evaluate on real text.
 #
 # Autoregressive strategies learn the joint probability directly through the chain rule, so they give the exact
 # likelihood *and* the perplexity: a direct way to evaluate models. What do approaches based on masking learn?
@@ -1415,10 +2027,7 @@ def pseudo_log_likelihood(joint, x) -> float:
 # *smaller* than the entropy, because each factor sees both sides of $x_t$.
 
 # %%
-finish_first({"perplexity": "Part B", "entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C",
-              "bigram_counts": "Part E", "bigram_log_probs": "Part E", "sequence_log_probs": "Part E",
-              "causal_mask": "Part F", "token_nll": "Part F", "log_likelihood": "Part G",
-              "pseudo_log_likelihood": "Part G"})
+finish_first({"log_likelihood": "Part G", "pseudo_log_likelihood": "Part G"})
 ll = np.array([log_likelihood(joint_toy, x) for x in ALL_X])
 pll = np.array([pseudo_log_likelihood(joint_toy, x) for x in ALL_X])
 pll_indep = np.array([pseudo_log_likelihood(joint_indep, x) for x in ALL_X])
@@ -1524,29 +2133,227 @@ check_close("float32 table", _got, _ref_pll(_j32, (1, 0, 1)), atol=1e-5, rtol=1e
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Question (written, 2 points).** A masked language model reports a pseudo-perplexity of 3.1 on a text, an AR
-# model a perplexity of 12 on the same text with the same tokenizer. Is the masked model the better language
-# model? Why is a pseudo-perplexity not comparable with an AR perplexity? Use what the experiment above shows.
+# ### Pseudo-likelihood on a trained masked model
+#
+# The exact table above is a warm-up. Now the slides' point on a model of text: take **the same network** as
+# TinyGPT with `causal=False` (every position attends to every other), add a `[MASK]` symbol to its input
+# vocabulary, and train it on the same text for the same number of steps the way BERT is trained (Devlin et al.
+# 2019): in each block, hide about 15 % of the characters behind `[MASK]` and predict them from everything else.
+# (BERT also leaves some chosen characters unchanged or swaps them for random ones; we keep only the masking.)
+#
+# The model's **pseudo-log-likelihood** of a block (Salazar et al. 2020) masks **one** position at a time and scores
+# the hidden character:
+#
+# $$\text{PLL}(x) = \sum_{t=1}^{T} \log p_\theta\big(x_t \mid x_{\setminus t}\big), \qquad
+# x_{\setminus t} = (x_1, \dots, x_{t-1}, \texttt{[MASK]}, x_{t+1}, \dots, x_T),$$
+#
+# which costs $T$ forward passes per block, and its pseudo-perplexity is $\exp(-\text{PLL} / T)$. Note that the
+# training objective is **not** this: training hides 15 % of the positions *jointly*, so a hidden character often has
+# hidden neighbours, while the PLL hides exactly one.
+#
+# **Spec.** `masked_model_log_probs(net, ids, mask_id)`: `net` maps a `(B, T)` long tensor to logits `(B, T, V)` over
+# the $V$ characters (it is bidirectional: every output may depend on every input); `ids` a `(B, T)` long tensor of
+# characters (none equal to `mask_id`); `mask_id` the id of `[MASK]`. Return a `(B, T)` float tensor whose entry
+# `[b, t]` is $\log p_\theta(x_t \mid x_{\setminus t})$: the log-softmax of `net`'s logits **at position t** when
+# **only** position t of block b is replaced by `mask_id`, taken at the true character `ids[b, t]`. One batched
+# forward pass of all $B \cdot T$ masked copies is fastest; a loop over $t$ is fine. No gradient is needed.
+
+# %% nbgrader={"grade_id": "masked_model_log_probs", "solution": true}
+def masked_model_log_probs(net, ids, mask_id):
+    """(B, T): log p(ids[b, t] | the block with only position t masked), from a bidirectional masked model."""
+    ### BEGIN SOLUTION
+    B, T = ids.shape
+    masked = ids.unsqueeze(1).repeat(1, T, 1)  # (B, T copies, T): copy t of block b ...
+    positions = torch.arange(T)
+    masked[:, positions, positions] = mask_id  # ... has position t masked, and nothing else
+    with torch.no_grad():
+        logits = net(masked.reshape(B * T, T)).reshape(B, T, T, -1)  # (block, copy, position, V)
+    at_masked = logits[:, positions, positions]  # copy t, read at its masked position t: (B, T, V)
+    return at_masked.log_softmax(dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# **The twin models** (loaded in Part F's locked `course_models` cell): `tiny_gpt_long` is TinyGPT trained as an AR
+# model for 3,000 steps, `masked_lm` the same network with `causal=False` trained for the same 3,000 steps on the same
+# batches, hiding about 15 % of each block's characters behind `MASK_ID` and predicting them
+# (`data/char_models/train_tiny_gpt_pair.py`). Below, both score the same 512 validation blocks of 16 characters:
+# the AR model's perplexity within each block, the masked model's pseudo-perplexity with your function, and the
+# masked model's loss when 15 % of the characters are hidden jointly, as in its training.
+
+# %%
+finish_first({"causal_attention": "Part F", "token_nll": "Part F", "masked_model_log_probs": "Part G"})
+N_BLOCKS = 512
+blocks = val_t[: N_BLOCKS * BLOCK].view(N_BLOCKS, BLOCK)
+with torch.no_grad():
+    ar_lp = -token_nll(tiny_gpt_long(blocks[:, :-1]), blocks[:, 1:])  # (N, 15): positions 1..15 from their prefix
+mlm_lp = masked_model_log_probs(masked_lm, blocks, MASK_ID)[:, 1:]  # the same 15 positions, from both sides
+assert tuple(mlm_lp.shape) == (N_BLOCKS, BLOCK - 1), "one log-probability per block and position"
+ar_ppl, pseudo_ppl = math.exp(float(-ar_lp.mean())), math.exp(float(-mlm_lp.mean()))
+
+
+def hide(x, rate, generator):
+    """BERT-style input: each position hidden behind [MASK] with probability `rate` (at least one per block)."""
+    hidden = torch.rand(x.shape, generator=generator) < rate
+    hidden[torch.arange(len(x)), torch.randint(0, x.shape[1], (len(x),), generator=generator)] = True
+    return x.masked_fill(hidden, MASK_ID), hidden
+
+
+joint_gen = torch.Generator().manual_seed(SEED)
+joint_nll = []
+with torch.no_grad():
+    for _ in range(4):  # four random 15 % maskings of every block
+        x_in, hidden = hide(blocks, pair_card["mask_rate"], joint_gen)
+        joint_nll.append(token_nll(masked_lm(x_in)[hidden], blocks[hidden]))
+joint_ce = float(torch.cat(joint_nll).mean())
+print(f"AR model, 3,000 steps    : perplexity        {ar_ppl:6.3f}  ({math.log(ar_ppl):.3f} nats/char, left context)")
+print(f"masked twin, one hidden  : pseudo-perplexity {pseudo_ppl:6.3f}  ({math.log(pseudo_ppl):.3f} nats/char, both sides)")
+print(f"masked twin, 15 % hidden : exp(loss)         {math.exp(joint_ce):6.3f}  ({joint_ce:.3f} nats per hidden char)")
+# What the text below says, checked for every seed:
+assert pseudo_ppl < 0.8 * ar_ppl, "the pseudo-perplexity is well below the AR perplexity"
+assert joint_ce > math.log(pseudo_ppl) + 0.05, "hiding 15 % jointly is harder than hiding one character"
+
+per_pos_ar, per_pos_mlm = (-ar_lp).mean(0).numpy(), (-mlm_lp).mean(0).numpy()
+assert per_pos_mlm.argmax() == BLOCK - 2 and per_pos_mlm[3:12].mean() < per_pos_mlm[[0, -1]].min(), \
+    "the masked model is worst at the last position (left context only), best in the middle (both sides)"
+assert per_pos_mlm[-1] > per_pos_ar[-1], "at the last position (left context only) the AR model is better"
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(np.arange(1, BLOCK), per_pos_ar, "o-", label="AR: log p(x_t | x_<t)")
+ax.plot(np.arange(1, BLOCK), per_pos_mlm, "s-", label=r"masked: log p(x_t | x$_{\setminus t}$)")
+ax.set(xlabel="position t in the block", ylabel="nats / char", title="validation, same network, same steps")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **What the numbers show** (checked by the asserts above). The same network, trained for the same 3,000 steps on the
+# same text, reports a pseudo-perplexity well below the AR model's perplexity (about 4.8 against 6.5). That does not
+# make it the better language model: the AR number is the per-character cost of the whole block under a
+# distribution that sums to 1, while each pseudo-likelihood factor sees the characters on *both* sides of the one
+# it predicts. The masked curve is lowest in the middle of the block, where both sides are present, and highest at
+# the last position, where only the left side is; there it is *worse* than the AR model, which was trained for
+# exactly that case. The masked model's loss with 15 % hidden jointly, as in its training, is higher than its
+# per-character pseudo-NLL, because hidden characters often have hidden neighbours: pseudo-likelihood is not even
+# what BERT-style training optimises, only its one-mask-at-a-time limit. (The masked model gets a training signal
+# from only about 15 % of the characters of each step, the motivation of ELECTRA, Clark et al. 2020; this is why the
+# pair was trained for 3,000 steps rather than Part F's 500.)
+
+# %% nbgrader={"grade_id": "test_masked_model_log_probs_values", "grade": true, "points": 2}
+"""masked_model_log_probs: equals a loop that masks one position at a time and reads the log-softmax there."""
+class _MixNet(nn.Module):
+    """A small bidirectional net: every output position sees every input position."""
+
+    def __init__(self, n_in, n_out, T, seed):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.emb = nn.Embedding(n_in, 3)
+        self.mix = nn.Linear(3 * T, n_out * T)
+        self.T, self.n_out = T, n_out
+
+    def forward(self, x):
+        return self.mix(self.emb(x).flatten(1)).view(len(x), self.T, self.n_out)
+
+
+def _ref_masked_log_probs(net, ids, mask_id):
+    out = torch.empty(ids.shape, dtype=torch.float64)
+    with torch.no_grad():
+        for t in range(ids.shape[1]):
+            x = ids.clone()
+            x[:, t] = mask_id
+            out[:, t] = net(x)[:, t].double().log_softmax(-1).gather(-1, ids[:, t:t + 1]).squeeze(-1)
+    return out
+
+
+_net = _MixNet(6, 5, 4, seed=0)
+_ids = torch.tensor([[0, 1, 2, 3], [4, 4, 0, 1]])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = masked_model_log_probs(_net, _ids, 5)
+check_close("2 blocks of 4, V=5, mask id 5", _got, _ref_masked_log_probs(_net, _ids, 5), atol=1e-5, rtol=1e-5,
+            hint="Hint: copy t masks position t only and is read at position t, at the true character.")
+### BEGIN HIDDEN TESTS
+for _B, _T, _V, _seed in [(3, 7, 9, 1), (1, 1, 4, 2), (5, 16, 65, 3)]:
+    _net = _MixNet(_V + 1, _V, _T, seed=_seed)
+    _ids = torch.randint(0, _V, (_B, _T), generator=torch.Generator().manual_seed(_seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got = masked_model_log_probs(_net, _ids, _V)
+    assert torch.is_tensor(_got) and tuple(_got.shape) == (_B, _T), \
+        f"B={_B}, T={_T}: expected a ({_B}, {_T}) tensor, got {getattr(_got, 'shape', type(_got).__name__)}"
+    check_close(f"{_B} blocks of {_T}, V={_V}", _got, _ref_masked_log_probs(_net, _ids, _V), atol=1e-5, rtol=1e-5,
+                hint="Hint: natural-log probabilities, normalised over the V characters at the masked position.")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade_id": "test_masked_model_log_probs_hides_the_token", "grade": true, "points": 1}
+"""masked_model_log_probs: the score at t never sees x_t, so over all values of x_t the probabilities sum to 1."""
+class _CopyNet(nn.Module):
+    """Bidirectional and leaky on purpose: position t's logits favour the character at t, unless it is masked."""
+
+    def __init__(self, n_out):
+        super().__init__()
+        self.n_out = n_out
+
+    def forward(self, x):
+        logits = 0.3 * torch.arange(self.n_out, dtype=torch.float32).expand(*x.shape, self.n_out).clone()
+        logits = logits + 0.1 * x.roll(1, dims=1).clamp(max=self.n_out - 1).unsqueeze(-1).float()
+        return logits + 4.0 * F.one_hot(x.clamp(max=self.n_out - 1), self.n_out) * (x < self.n_out).unsqueeze(-1)
+
+
+_V, _T = 5, 4
+_base = torch.tensor([[1, 3, 0, 2]])
+for _t in range(_T):
+    _variants = _base.repeat(_V, 1)
+    _variants[:, _t] = torch.arange(_V)  # every value of x_t, the other positions fixed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got = _as_float_array(masked_model_log_probs(_CopyNet(_V), _variants, _V))[:, _t]
+    _total = float(np.exp(_got).sum())
+    assert abs(_total - 1.0) < 1e-5, (f"position {_t}: p(x_t = v | rest) summed over the {_V} values v is {_total:.4f}, "
+                                      f"not 1. Hint: the score at t must not see x_t (mask position t before scoring it), and must be a "
+                                      f"natural-log probability normalised over the {_V} characters.")
+### BEGIN HIDDEN TESTS
+_V, _T = 7, 6
+_base = torch.randint(0, _V, (2, _T), generator=torch.Generator().manual_seed(9))
+for _b in range(2):
+    for _t in range(_T):
+        _variants = _base[_b:_b + 1].repeat(_V, 1)
+        _variants[:, _t] = torch.arange(_V)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _got = _as_float_array(masked_model_log_probs(_CopyNet(_V), _variants, _V))[:, _t]
+        assert abs(float(np.exp(_got).sum()) - 1.0) < 1e-5, f"block {_b}, position {_t}: the score saw x_t"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Question (written, 2 points).** Above, the masked model reports a pseudo-perplexity well below the AR model's
+# perplexity on the same validation blocks (same network, data and steps). Is the masked model the better language
+# model? Why is a pseudo-perplexity not comparable with an AR perplexity? Use what both experiments of this part
+# show (the exact table and the trained models), and say whether the masked model's 15 % training loss is its
+# pseudo-likelihood.
 
 # %% [markdown] nbgrader={"grade_id": "pseudo_perplexity_answer", "solution": true, "grade": true, "points": 2}
 # ### BEGIN SOLUTION
-# **Model answer.** No conclusion can be drawn. (1) The pseudo-likelihood is **not a probability distribution
-# over sequences**: $\sum_x \prod_t p(x_t \mid x_{\setminus t}) \ne 1$ (about 1.6 for the sticky table above), so
-# $\exp(-\frac1T \text{PLL})$ is not the perplexity of any model's likelihood and has none of its guarantees (it is
-# not a cross-entropy with the data, not bounded below by the entropy, not a code length). (2) Each factor
-# conditions on **both sides**, including the future tokens that an AR model must predict without: a much easier
-# task. Even for the *true* distribution, the expected pseudo-NLL $\sum_t H(X_t \mid X_{\setminus t})$ is at most
-# the entropy $H(X) = \sum_t H(X_t \mid X_{<t})$ (conditioning never increases entropy); above, 2.67 vs 2.96 nats.
-# So pseudo-perplexities are systematically lower and live on a different scale; 3.1 vs 12 says nothing about
-# which model is better. They coincide only when the tokens are independent. Compare masked models with each
-# other via pseudo-perplexity, AR models via perplexity, or both on a downstream task.
+# **Model answer.** No conclusion can be drawn from the two numbers. (1) The pseudo-likelihood is **not a
+# probability distribution over sequences**: $\sum_x \prod_t p(x_t \mid x_{\setminus t}) \ne 1$ (about 1.6 for the
+# sticky table), so $\exp(-\text{PLL}/T)$ is not the perplexity of any model's likelihood and has none of its
+# guarantees (not a cross-entropy with the data, not bounded below by the entropy, not a code length). (2) Each
+# factor conditions on **both sides**, including the future characters an AR model must predict without: a much
+# easier task. Even for the *true* distribution the expected pseudo-NLL $\sum_t H(X_t \mid X_{\setminus t})$ is at
+# most the entropy $H(X) = \sum_t H(X_t \mid X_{<t})$ (conditioning never increases entropy): 2.67 vs 2.96 nats on
+# the table. On text the gap is large: the masked curve is lowest mid-block where both sides are present. So the
+# pseudo-perplexity is systematically lower and on a different scale; it says nothing about which model is better.
+# (3) The masked model's training loss (15 % hidden jointly) is higher than its per-character pseudo-NLL, because
+# hidden characters often have hidden neighbours: BERT-style training does not optimise the PLL exactly either.
+# Compare masked models with each other via pseudo-perplexity, AR models via perplexity, or both on a downstream
+# task.
 #
 # **Rubric (2 points).**
 # - 1 point: the pseudo-likelihood does not normalise / is not a likelihood of the sequence (so its
 #   "perplexity" is not a perplexity).
 # - 1 point: each term conditions on the future as well as the past (more context, easier prediction), so
-#   pseudo-perplexity is systematically lower, e.g. expected pseudo-NLL <= entropy. Answering "yes, the masked
-#   model is better" caps the question at 0.5.
+#   pseudo-perplexity is systematically lower, e.g. expected pseudo-NLL <= entropy, or the per-position curves.
+#   Answering "yes, the masked model is better" caps the question at 0.5. Saying the 15 % loss is not the PLL is
+#   welcome, not required.
 # ### END SOLUTION
 
 # %% [markdown]
@@ -1554,9 +2361,12 @@ check_close("float32 table", _got, _ref_pll(_j32, (1, 0, 1)), atol=1e-5, rtol=1e
 #
 # - The chain rule makes an AR model's likelihood exact; its loss is the per-token cross-entropy, its perplexity
 #   the exponential of that loss (natural log with $e$, bits with 2, the same number).
+# - A loss is a total NLL divided by a count: per token it depends on the tokenizer, per byte it does not.
 # - $H(p, q) = H(p) + D_{\text{KL}}(p \| q) \ge H(p)$: the entropy of the data is the floor of any model's loss,
 #   and a single zero probability on something that happens makes it infinite.
 # - "Perplexity of a corpus" needs the averaging spelled out; papers pool tokens.
-# - On tiny Shakespeare: uniform 65, unigram about 28, bigram about 12, and a 35k-parameter causal transformer
-#   trained for a few seconds clearly below the bigram.
-# - Pseudo-likelihood does not normalise and conditions on the future: pseudo-perplexity is not a perplexity.
+# - On tiny Shakespeare the honest ladder is uniform, unigram, bigram, ..., the 5-gram (about 1.75 nats/char);
+#   a transformer trained for seconds beats the bigram but not the 5-gram, and a network trained for minutes on the
+#   previous 16 characters beats it by using context the 5-gram cannot see.
+# - Pseudo-likelihood does not normalise and conditions on the future: a trained masked model's pseudo-perplexity
+#   is well below the AR perplexity of the same network, and is not a perplexity.
