@@ -733,3 +733,223 @@ def compute_optimal(C, params):
 ''',
     },
 }
+
+# --- second edition: Table 2's bootstrap ---
+TESTS.update({
+    "bootstrap_exponents": ["test_bootstrap_exponents_subsets", "test_bootstrap_exponents_percentiles"],
+})
+
+WRONG.update({
+    "bootstrap_exponents": {
+        "with_replacement": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=True)))
+                      for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "full_size_resample": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, n_runs, replace=True))) for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "same_subset_every_time": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    draws = []
+    for _ in range(n_boot):
+        rng = np.random.default_rng(seed)          # re-created inside the loop: the same subset each time
+        draws.append(estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=False))))
+    draws = np.array(draws, dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "percentiles_5_95": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=False)))
+                      for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [5, 95], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "normal_approximation": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=False)))
+                      for _ in range(n_boot)], dtype=float)
+    m, s = draws.mean(axis=0), draws.std(axis=0)
+    return {"a": (float(m[0] - 1.2816 * s[0]), float(m[0] + 1.2816 * s[0])),
+            "b": (float(m[1] - 1.2816 * s[1]), float(m[1] + 1.2816 * s[1])), "draws": draws}
+''',
+        "unsorted_indices": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(rng.choice(n_runs, int(round(frac * n_runs)), replace=False))
+                      for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "draws_sorted": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=False)))
+                      for _ in range(n_boot)], dtype=float)
+    draws = np.sort(draws, axis=0)
+    lo, hi = draws[int(0.1 * n_boot)], draws[int(0.9 * n_boot) - 1]
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+        "columns_swapped": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, int(round(frac * n_runs)), replace=False)))
+                      for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[1]), float(hi[1])), "b": (float(lo[0]), float(hi[0])), "draws": draws}
+''',
+    },
+})
+
+ALTERNATIVE.update({
+    "bootstrap_exponents": {
+        "permutation_and_quantile": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    m = int(frac * n_runs + 0.5)
+    draws = np.zeros((n_boot, 2))
+    for k in range(n_boot):
+        draws[k] = estimate(np.sort(rng.permutation(n_runs)[:m]))
+    q = np.quantile(draws, [0.1, 0.9], axis=0)
+    return {"a": (float(q[0, 0]), float(q[1, 0])), "b": (float(q[0, 1]), float(q[1, 1])), "draws": draws}
+''',
+        "legacy_seed_and_statistics": '''
+import statistics
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    state = np.random.RandomState(seed)
+    a_list, b_list = [], []
+    for _ in range(n_boot):
+        idx = sorted(state.choice(n_runs, size=int(round(frac * n_runs)), replace=False))
+        a, b = estimate(np.array(idx))
+        a_list.append(a)
+        b_list.append(b)
+    qa = statistics.quantiles(a_list, n=10, method="inclusive")
+    qb = statistics.quantiles(b_list, n=10, method="inclusive")
+    return {"a": (qa[0], qa[-1]), "b": (qb[0], qb[-1]), "draws": np.column_stack([a_list, b_list])}
+''',
+    },
+})
+
+# --- second edition: the experiment-design task ---
+TESTS.update({
+    "design_runs": ["test_design_runs_budget", "test_design_runs_predicts"],
+    "predict_n_opt": ["test_predict_n_opt"],
+})
+
+WRONG.update({
+    "design_runs": {
+        "one_size": '''
+import numpy as np
+def design_runs(total_flops):
+    D = np.geomspace(1e9, 1e11, 20)
+    D = D / D.sum() * total_flops / 6e8
+    return [(1e8, float(d)) for d in D]
+''',
+        "whole_budget_on_one_run": '''
+import math
+def design_runs(total_flops):
+    n = math.sqrt(total_flops / 120)
+    return [(n, total_flops / (6 * n))] * 3      # three copies of the same run, a third of the budget each
+''',
+        "one_isoflop_sweep": '''
+import math
+import numpy as np
+def design_runs(total_flops):
+    c = total_flops / 7
+    return [(float(n), float(c / (6 * n))) for n in math.sqrt(c / 120) * 2.0 ** np.arange(-3, 4)]
+''',
+        "over_budget": '''
+import math
+import numpy as np
+def design_runs(total_flops):
+    budgets = total_flops * np.array([1 / 64, 1 / 16, 1 / 4, 1.0])   # each budget swept 7 times: 9x the money
+    return [(float(n), float(c / (6 * n))) for c in budgets for n in math.sqrt(c / 120) * 2.0 ** np.arange(-3, 4)]
+''',
+    },
+    "predict_n_opt": {
+        "returns_D_opt": '''
+def predict_n_opt(N, D, loss, C_target):
+    return float(compute_optimal(C_target, fit_chinchilla(N, D, loss))[1])
+''',
+        "ignores_the_data": '''
+def predict_n_opt(N, D, loss, C_target):
+    return float(compute_optimal(C_target, hoffmann_tex)[0])      # the paper's constants, not the runs'
+''',
+        "optimum_at_the_largest_run_budget": '''
+import numpy as np
+def predict_n_opt(N, D, loss, C_target):
+    c = float(np.max(6 * np.asarray(N) * np.asarray(D)))
+    return float(compute_optimal(c, fit_chinchilla(N, D, loss))[0])
+''',
+        "best_run_scaled_with_kaplan": '''
+import numpy as np
+def predict_n_opt(N, D, loss, C_target):
+    N, D, loss = map(np.asarray, (N, D, loss))
+    i = int(np.argmin(loss))
+    return float(N[i] * (C_target / (6 * N[i] * D[i])) ** 0.73)
+''',
+    },
+})
+
+ALTERNATIVE.update({
+    "design_runs": {
+        "three_sweeps_of_nine": '''
+import math
+import numpy as np
+def design_runs(total_flops):
+    budgets = total_flops / 11.5 * np.array([1 / 25, 1 / 5, 1.0])
+    return [(float(n), float(c / (6 * n))) for c in budgets for n in math.sqrt(c / 120) * 2.0 ** np.arange(-4, 5)]
+''',
+        "loop_with_running_total": '''
+import math
+def design_runs(total_flops):
+    runs, spent = [], 0.0
+    for c in [total_flops * f for f in (0.005, 0.02, 0.08, 0.2)]:
+        for k in range(-3, 4):
+            n = math.sqrt(c / 100) * 1.8 ** k
+            d = c / (6 * n)
+            if spent + 6 * n * d <= total_flops:
+                runs.append((n, d))
+                spent += 6 * n * d
+    return runs
+''',
+    },
+    "predict_n_opt": {
+        "numeric_minimum_on_the_isoflop_line": '''
+import math
+from scipy.optimize import minimize_scalar
+def predict_n_opt(N, D, loss, C_target):
+    p = fit_chinchilla(N, D, loss)
+    f = lambda u: p["A"] * math.exp(-p["alpha"] * u) + p["B"] * (C_target / (6 * math.exp(u))) ** -p["beta"]
+    return math.exp(minimize_scalar(f, bounds=(math.log(1e6), math.log(C_target / 6e6)), method="bounded",
+                                    options={"xatol": 1e-9}).x)
+''',
+        "closed_form_by_hand": '''
+def predict_n_opt(N, D, loss, C_target):
+    p = fit_chinchilla(N, D, loss)
+    a = p["beta"] / (p["alpha"] + p["beta"])
+    G = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    return G * (C_target / 6) ** a
+''',
+    },
+})
