@@ -868,8 +868,9 @@ def design_runs(total_flops):
         "whole_budget_on_one_run": '''
 import math
 def design_runs(total_flops):
-    n = math.sqrt(total_flops / 120)
-    return [(n, total_flops / (6 * n))] * 3      # three copies of the same run, a third of the budget each
+    c = total_flops / 3
+    n = math.sqrt(c / 120)
+    return [(n, c / (6 * n))] * 3      # three copies of the same run, a third of the budget each
 ''',
         "one_isoflop_sweep": '''
 import math
