@@ -16,10 +16,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from coursekit.paths import DATA_DIR, source_script
+from coursekit.paths import COURSE_ROOT, DATA_DIR, source_script
 from coursekit.sources import notebook_from_script
 
 MODELS = DATA_DIR / "char_models"
+SCRIPTS = COURSE_ROOT / "char_models"
 VOCAB = 65
 
 
@@ -47,7 +48,7 @@ def test_training_scripts_build_the_notebooks_networks(tmp_path):
     """Both scripts, 20 steps each into a temporary folder: the cards hold the notebook's keys, the weights load
     strictly into the notebook's classes, and the models they produce score text (finite, below a uniform guess)."""
     for script in ("train_context_mlp.py", "train_tiny_gpt_pair.py"):
-        done = subprocess.run([sys.executable, str(MODELS / script), "--steps", "20", "--out", str(tmp_path)],
+        done = subprocess.run([sys.executable, str(SCRIPTS / script), "--steps", "20", "--out", str(tmp_path)],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{script} failed:\n{done.stderr[-2000:]}"
     classes = notebook_classes()

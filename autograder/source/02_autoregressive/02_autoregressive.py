@@ -42,8 +42,8 @@
 #
 # **Data** (in `data/`, found by `find_data_dir()`; nothing is downloaded): `tinyshakespeare/input.txt`, about
 # 1.1 million characters of Shakespeare (Karpathy's char-rnn corpus), and `reference_values.json` with reference
-# numbers and their sources, and `char_models/`, a small network the course trained on that text for Part F's
-# comparison (its training script and model card are beside it). See `data/README.md`.
+# numbers and their sources, and `char_models/`, three small networks the course trained on that text for Parts F
+# and G (weights and model cards; how they were trained is in `char_models/README.md`). See `data/README.md`.
 
 # %% nbgrader={"grade_id": "setup", "locked": true}
 import copy
@@ -1818,8 +1818,8 @@ check_close("token_nll(...).mean() vs F.cross_entropy", token_nll(logits_b, yb).
 print(f"TinyGPT, {STEPS} steps ({ar_train_seconds:.1f} s): {tiny_ce:.4f} nats/char on validation")
 
 # %% [markdown]
-# **Networks trained for longer.** The k-grams win so far. Two networks the course trained beforehand (scripts,
-# settings and model cards in `data/char_models/`, see the README there) show what more training buys: TinyGPT
+# **Networks trained for longer.** The k-grams win so far. Two networks the course trained beforehand (weights,
+# settings and model cards in `data/char_models/`, with a README on how they were trained) show what more training buys: TinyGPT
 # itself trained for 3,000 steps instead of 500, and a plain MLP on the previous 16 characters (Bengio et al.
 # 2003's neural language model, with characters for words) trained for a few minutes on a 2-core CPU, a network
 # that *shares* statistics between similar contexts instead of counting each one. Here they are only loaded and
@@ -2181,7 +2181,7 @@ def masked_model_log_probs(net, ids, mask_id):
 # **The twin models** (loaded in Part F's locked `course_models` cell): `tiny_gpt_long` is TinyGPT trained as an AR
 # model for 3,000 steps, `masked_lm` the same network with `causal=False` trained for the same 3,000 steps on the same
 # batches, hiding about 15 % of each block's characters behind `MASK_ID` and predicting them
-# (`data/char_models/train_tiny_gpt_pair.py`). Below, both score the same 512 validation blocks of 16 characters:
+# (`data/char_models/README.md` says how). Below, both score the same 512 validation blocks of 16 characters:
 # the AR model's perplexity within each block, the masked model's pseudo-perplexity with your function, and the
 # masked model's loss when 15 % of the characters are hidden jointly, as in its training.
 

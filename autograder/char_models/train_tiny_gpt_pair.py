@@ -2,13 +2,13 @@
 
 Run from the repository root (about a minute on a 2-core CPU, torch 2.13):
 
-    .venv/bin/python data/char_models/train_tiny_gpt_pair.py
+    .venv/bin/python autograder/char_models/train_tiny_gpt_pair.py
 
 Same network (notebook 2's locked `tiny_gpt` cell: keep the two in step), same text, same steps, batches, optimizer,
 schedule and seed; the only differences are the attention (`causal=True` / `False`) and the objective: the AR
 model predicts every next character, the masked model the ~15 % of characters hidden behind an extra `[MASK]`
-input symbol (id 65), BERT-style. Writes `tiny_gpt_ar.pt`, `tiny_gpt_masked.pt` and `tiny_gpt_pair.json` beside
-this file.
+input symbol (id 65), BERT-style. Writes `tiny_gpt_ar.pt`, `tiny_gpt_masked.pt` and `tiny_gpt_pair.json` into
+data/char_models/.
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = Path(__file__).resolve().parent
-TEXT = HERE.parent / "tinyshakespeare" / "input.txt"
+DATA = Path(__file__).resolve().parents[2] / "data"
+HERE = DATA / "char_models"  # where the notebook reads the weights and the cards
+TEXT = DATA / "tinyshakespeare" / "input.txt"
 BLOCK, D_MODEL, N_HEADS = 16, 48, 4
 STEPS, BATCH, LR, MASK_RATE, SEED, THREADS = 3000, 32, 1e-2, 0.15, 0, 2
 
@@ -109,7 +110,7 @@ def main(steps: int = STEPS, out: Path = HERE) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS})")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: here)")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: data/char_models)")
     return parser.parse_args()
 
 

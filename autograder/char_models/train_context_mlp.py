@@ -2,10 +2,10 @@
 
 Run from the repository root (about 4 minutes on a 2-core CPU, torch 2.13):
 
-    .venv/bin/python data/char_models/train_context_mlp.py
+    .venv/bin/python autograder/char_models/train_context_mlp.py
 
 It writes `context_mlp.pt` (the state dict, float32) and `context_mlp.json` (the model card the notebook reads:
-settings, training curve, final validation loss) beside this file. The notebook's locked `context_mlp` cell defines
+settings, training curve, final validation loss) into data/char_models/. The notebook's locked `context_mlp` cell defines
 the same class; keep the two in step. Training is seeded; the result is reproducible on the same torch build and
 thread count (and close, not bitwise equal, elsewhere).
 """
@@ -22,8 +22,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = Path(__file__).resolve().parent
-TEXT = HERE.parent / "tinyshakespeare" / "input.txt"
+DATA = Path(__file__).resolve().parents[2] / "data"
+HERE = DATA / "char_models"  # where the notebook reads the weights and the cards
+TEXT = DATA / "tinyshakespeare" / "input.txt"
 CONFIG = {"vocab": 65, "context": 16, "d_embed": 24, "d_hidden": 384, "dropout": 0.15}
 STEPS, BATCH, LR, WARMUP, WEIGHT_DECAY, SEED, THREADS = 10_000, 512, 2e-3, 200, 0.01, 0, 2
 EVAL_EVERY = 1000
@@ -98,7 +99,7 @@ def main(steps: int = STEPS, out: Path = HERE) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS})")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: here)")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: data/char_models)")
     return parser.parse_args()
 
 
