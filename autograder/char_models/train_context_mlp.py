@@ -11,7 +11,6 @@ thread count (and close, not bitwise equal, elsewhere).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import platform
@@ -22,9 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-HERE = DATA / "char_models"  # where the notebook reads the weights and the cards
-TEXT = DATA / "tinyshakespeare" / "input.txt"
+from common import OUT, parse_args, shakespeare_split
+
 CONFIG = {"vocab": 65, "context": 16, "d_embed": 24, "d_hidden": 384, "dropout": 0.15}
 STEPS, BATCH, LR, WARMUP, WEIGHT_DECAY, SEED, THREADS = 10_000, 512, 2e-3, 200, 0.01, 0, 2
 EVAL_EVERY = 1000
@@ -56,15 +54,10 @@ def validation_loss(model: ContextMLP, val: torch.Tensor, context: int) -> float
     return total / len(targets)
 
 
-def main(steps: int = STEPS, out: Path = HERE) -> None:
+def main(steps: int = STEPS, out: Path = OUT) -> None:
     torch.set_num_threads(THREADS)
     torch.manual_seed(SEED)
-    text = TEXT.read_text(encoding="utf-8")
-    chars = sorted(set(text))
-    stoi = {c: i for i, c in enumerate(chars)}
-    ids = torch.tensor([stoi[c] for c in text])
-    n_train = int(0.9 * len(ids))
-    train, val = ids[:n_train], ids[n_train:]
+    train, val, _ = shakespeare_split()
     context = CONFIG["context"]
     model = ContextMLP(**CONFIG)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
@@ -96,12 +89,5 @@ def main(steps: int = STEPS, out: Path = HERE) -> None:
     (out / "context_mlp.json").write_text(json.dumps(card, indent=1) + "\n")
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS})")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: data/char_models)")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    main(**vars(parse_args()))
+    main(**vars(parse_args(__doc__.splitlines()[0], STEPS)))

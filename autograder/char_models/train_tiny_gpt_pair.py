@@ -12,7 +12,6 @@ data/char_models/.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
@@ -22,9 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-HERE = DATA / "char_models"  # where the notebook reads the weights and the cards
-TEXT = DATA / "tinyshakespeare" / "input.txt"
+from common import OUT, parse_args, shakespeare_split
+
 BLOCK, D_MODEL, N_HEADS = 16, 48, 4
 STEPS, BATCH, LR, MASK_RATE, SEED, THREADS = 3000, 32, 1e-2, 0.15, 0, 2
 
@@ -86,19 +84,16 @@ def train(causal: bool, train_ids: torch.Tensor, vocab: int, steps: int) -> tupl
     return model, time.perf_counter() - started, sum(recent) / len(recent)
 
 
-def main(steps: int = STEPS, out: Path = HERE) -> None:
+def main(steps: int = STEPS, out: Path = OUT) -> None:
     torch.set_num_threads(THREADS)
-    text = TEXT.read_text(encoding="utf-8")
-    stoi = {c: i for i, c in enumerate(sorted(set(text)))}
-    ids = torch.tensor([stoi[c] for c in text])
-    train_ids = ids[: int(0.9 * len(ids))]
+    train_ids, _, vocab = shakespeare_split()
     card = {"network": "TinyGPT (notebook 2, Part F)", "block": BLOCK, "d_model": D_MODEL, "n_heads": N_HEADS,
             "steps": steps, "batch": BATCH, "lr": LR, "schedule": "one-cycle, 10 % warm-up", "seed": SEED,
-            "mask_rate": MASK_RATE, "mask_id": len(stoi), "threads": THREADS,
+            "mask_rate": MASK_RATE, "mask_id": vocab, "threads": THREADS,
             "hardware": f"{THREADS} CPU threads ({platform.machine()})", "torch": torch.__version__,
             "data": "tinyshakespeare/input.txt, first 90% of characters"}
     for name, causal in [("ar", True), ("masked", False)]:
-        model, seconds, last_loss = train(causal, train_ids, len(stoi), steps)
+        model, seconds, last_loss = train(causal, train_ids, vocab, steps)
         out.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), out / f"tiny_gpt_{name}.pt")
         card[name] = {"causal": causal, "train_seconds": round(seconds, 1),
@@ -107,12 +102,5 @@ def main(steps: int = STEPS, out: Path = HERE) -> None:
     (out / "tiny_gpt_pair.json").write_text(json.dumps(card, indent=1) + "\n")
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS})")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the weights and the card (default: data/char_models)")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    main(**vars(parse_args()))
+    main(**vars(parse_args(__doc__.splitlines()[0], STEPS)))
