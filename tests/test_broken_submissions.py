@@ -162,3 +162,25 @@ def test_unknown_assignment_folder_is_reported_not_graded(broken_class):
 def test_broken_class_leaves_the_submitted_folder_untouched(broken_class):
     course, _, _, before = broken_class
     assert tree_digest(course.submitted_dir) == before
+
+
+def test_deleted_test_and_read_only_cells_go_back_where_the_source_has_them():
+    """Every assignment: with all its test and locked cells deleted, the put-back restores each one, in the
+    source's order, right after the cell that precedes it there (nbgrader's own put-back fails the notebook when
+    that cell is a locked one, as `kgram_helpers` and `bootstrap_estimators` are)."""
+    from coursekit.submission_checks import restore_missing_cells
+    from coursekit.sources import notebook_from_script, source_script
+
+    for assignment in assignments():
+        source = notebook_from_script(source_script(assignment))
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+        nb = json.loads(json.dumps(fill(student_notebook(assignment), solution_sources(assignment),
+                                        set(solution_sources(assignment)))))
+        nb["cells"] = [c for c in nb["cells"] if not (c["metadata"].get("nbgrader", {}).get("grade")
+                                                       and not c["metadata"]["nbgrader"].get("solution"))
+                       and not c["metadata"].get("nbgrader", {}).get("locked")]
+        restored = restore_missing_cells(nb, source.cells)
+        assert restored, f"{assignment}: nothing was missing?"
+        after = [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id")]
+        assert after == ids, f"{assignment}: restored cells out of the source's order"
+        assert all(c["source"] == "" for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") in restored)

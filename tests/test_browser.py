@@ -38,6 +38,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 TOKEN = "browser-test-token"
 ASSIGNMENT = "03_scaling_laws"  # the fastest notebook: the one run end to end in the browser
+# the TA scores every written answer of one submission (grade_id -> points), the comment goes on the last one
+WRITTEN_SCORES = {"kaplan_protocol_answer": 1, "narrow_interval_answer": 2, "kaplan_vs_chinchilla": 3}
 COMMENT = "Q1 and Q2 right; Q3 names no check."
 WRONG_FIT = '''def fit_power_law(x, y):
     # plausible slip: returns the intercept itself instead of its exponential
@@ -287,18 +289,20 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
         page.wait_for_function("() => window.MathJax && document.querySelectorAll('.MathJax, .MathJax_CHTML').length > 0",
                                timeout=60_000)
         rubric = page.get_by_text(RUBRIC_HEADING)
-        assert rubric.count() == 1
-        score = page.locator("input.score#kaplan_vs_chinchilla")
-        score.scroll_into_view_if_needed()
-        with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as saved:
-            score.fill("3")
-            score.press("Tab")
-        assert saved.value.ok, saved.value.status
+        assert rubric.count() == len(WRITTEN_SCORES), "one rubric under each written answer"
+        for answer, points in WRITTEN_SCORES.items():  # every written answer of the notebook, so none is pending
+            score = page.locator(f"input.score#{answer}")
+            score.scroll_into_view_if_needed()
+            with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as saved:
+                score.fill(str(points))
+                score.press("Tab")
+            assert saved.value.ok, (answer, saved.value.status)
         comment = page.locator("textarea#kaplan_vs_chinchilla-comment")
         with page.expect_response(lambda r: "/formgrader/api/comment/" in r.url and r.request.method == "PUT") as saved:
             comment.fill(COMMENT)
             comment.press("Tab")
         assert saved.value.ok, saved.value.status
+        score = page.locator("input.score#kaplan_vs_chinchilla")
         score.evaluate("e => e.scrollIntoView({block: 'center'})")  # Tab moved the focus further down
         page.wait_for_timeout(300)
         shot(page, "ta-3-written-answer-scored")
@@ -315,7 +319,8 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
     before = written_grades(graded_course, ASSIGNMENT)
     run = grade_class(graded_course, jobs=2, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
     after = written_grades(graded_course, ASSIGNMENT)
-    assert float(after[student][0]) == 3.0, f"{student}: written points {after[student]} (before: {before[student]})"
+    assert float(after[student][0]) == sum(WRITTEN_SCORES.values()), \
+        f"{student}: written points {after[student]} (before: {before[student]})"
     assert ASSIGNMENT not in after[student][1], f"{student} still pending: {after[student]}"
     result = next(r for r in run.results if (r.student, r.assignment) == (student, ASSIGNMENT))
     assert COMMENT in visible_text(feedback_path(graded_course, result).read_text()), "the comment reaches the student"

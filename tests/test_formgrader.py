@@ -51,10 +51,12 @@ def test_the_last_line_of_a_run_says_what_to_type_for_the_written_answers(exampl
 def test_model_answers_and_rubrics_come_from_the_course_source(example_class_parallel):
     course, _, _ = example_class_parallel
     answers = model_answers(course.source_notebook("03_scaling_laws"))
-    assert set(answers) == {"kaplan_vs_chinchilla"}
-    assert answers["kaplan_vs_chinchilla"].startswith("**Model answer.**")
-    assert "**Rubric (4 points).**" in answers["kaplan_vs_chinchilla"]
-    assert "BEGIN SOLUTION" not in answers["kaplan_vs_chinchilla"]
+    rubric_points = {"kaplan_protocol_answer": 2, "narrow_interval_answer": 2, "kaplan_vs_chinchilla": 4}
+    assert set(answers) == set(rubric_points)
+    for answer, points in rubric_points.items():
+        assert answers[answer].startswith("**Model answer.**")
+        assert f"**Rubric ({points} points).**" in answers[answer]
+        assert "BEGIN SOLUTION" not in answers[answer]
 
 
 def test_the_rubric_follows_each_written_answer_and_nothing_else(example_class_parallel):

@@ -166,11 +166,7 @@ def execute_job(job: Job) -> SubmissionResult:
     notebook = submitted / f"{job.assignment}.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     source = nbformat.read(job.source_notebook, as_version=4)
-    source_ids = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id")}
-    graded_ids = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
-                  if c.metadata.get("nbgrader", {}).get("grade")}
-    note = "; ".join(repair_graded_cells(nb, source_ids, graded_ids))
+    note = "; ".join(repair_graded_cells(nb, source.cells))
     flags = flag_notebook(nb, {c.source for c in source.cells})
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
     skipped = 0

@@ -2,8 +2,9 @@
 
 - `precheck`: a notebook that cannot be executed at all (missing, renamed, a link, not JSON, a
   JSON list, an old format) is reported with a reason that names the fix.
-- `repair_graded_cells`, `repair_duplicates`: graded cells that were renamed, copied or deleted
-  are made safe for nbgrader (which puts the source's cells back), with a note for the student.
+- `repair_graded_cells`, `repair_duplicates`, `restore_missing_cells`: graded cells that were renamed,
+  copied or deleted are made safe for nbgrader and put back where the source has them, with a note
+  for the student.
 """
 from __future__ import annotations
 
@@ -50,12 +51,17 @@ def precheck(folder: Path, assignment: str) -> str:
     return ""
 
 
-def repair_graded_cells(nb: dict, source_ids: set[str], graded_ids: set[str]) -> list[str]:
+def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
     """Make graded cells match the source before nbgrader sees them; return notes for the student.
 
-    A graded cell whose id is not in the source (renamed in the metadata) becomes an ordinary cell,
-    and nbgrader puts the source's cell back; a copied graded cell is ignored (see repair_duplicates).
+    A graded cell whose id is not in the source (renamed in the metadata) becomes an ordinary cell;
+    a copied graded cell is ignored (see repair_duplicates); a test, written-answer or locked cell the
+    submission lacks is put back where the source has it (see restore_missing_cells).
     """
+    source_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id")}
+    graded_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_cells
+                  if c.metadata.get("nbgrader", {}).get("grade")}
     notes = []
     present = set()
     for cell in nb.get("cells", []):
@@ -72,11 +78,52 @@ def repair_graded_cells(nb: dict, source_ids: set[str], graded_ids: set[str]) ->
         elif grade_id:
             present.add(grade_id)
     duplicate_note = repair_duplicates(nb)
-    missing = sorted(graded_ids - present)  # nbgrader's add_missing_cells puts these back
+    missing = sorted(graded_ids - present)
+    locked = sorted(set(restore_missing_cells(nb, source_cells)) - graded_ids)
     if missing:
         notes.append(f"graded cell(s) {', '.join(f'`{m}`' for m in missing[:6])} were missing or renamed: "
                      "restored from the source")
+    if locked:
+        notes.append(f"read-only cell(s) {', '.join(f'`{m}`' for m in locked[:6])} were missing: restored from the "
+                     "source")
     return notes + ([duplicate_note] if duplicate_note else [])
+
+
+def restore_missing_cells(nb: dict, source_cells: list) -> list[str]:
+    """Put back every test, written-answer or locked cell of the source that the submission lacks, right after
+    the nearest earlier source cell with an id that it has; return the ids put back.
+
+    The cell goes back with the source's metadata and no content: nbgrader restores the content of locked and
+    test cells from the gradebook, and a written answer the student deleted stays blank. nbgrader 0.9's own
+    put-back (OverwriteCells.add_missing_grade_cells) assumes the cell before a missing test is a solution or
+    test cell and fails the whole notebook when it is a locked cell, so it must find nothing missing.
+    """
+    def index_of(grade_id: str) -> int | None:
+        for index, cell in enumerate(nb["cells"]):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if isinstance(meta, dict) and meta.get("grade_id") == grade_id:
+                return index
+        return None
+
+    restored, anchor = [], -1
+    for source_cell in source_cells:
+        meta = source_cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if not grade_id:
+            continue
+        found = index_of(grade_id)
+        if found is not None:
+            anchor = found
+            continue
+        if not (meta.get("grade") or meta.get("locked")):
+            continue  # a deleted solution cell is the student's answer: nothing to restore
+        cell = {"cell_type": source_cell.cell_type, "metadata": {"nbgrader": dict(meta)}, "source": ""}
+        if source_cell.cell_type == "code":
+            cell.update(execution_count=None, outputs=[])
+        nb["cells"].insert(anchor + 1, cell)
+        anchor += 1
+        restored.append(grade_id)
+    return restored
 
 
 def repair_duplicates(nb: dict) -> str:
