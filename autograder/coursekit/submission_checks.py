@@ -63,7 +63,6 @@ def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
     graded_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_cells
                   if c.metadata.get("nbgrader", {}).get("grade")}
     notes = []
-    present = set()
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader")
         if not isinstance(meta, dict):
@@ -75,11 +74,10 @@ def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
             del cell["metadata"]["nbgrader"]
             notes.append(f"graded cell `{grade_id}` was renamed or is not part of this assignment: the source's "
                          "cells were restored (keep the cells' metadata as released)")
-        elif grade_id:
-            present.add(grade_id)
     duplicate_note = repair_duplicates(nb)
-    missing = sorted(graded_ids - present)
-    locked = sorted(set(restore_missing_cells(nb, source_cells)) - graded_ids)
+    restored = restore_missing_cells(nb, source_cells)
+    missing = sorted(r for r in restored if r in graded_ids)
+    locked = sorted(r for r in restored if r not in graded_ids)
     if missing:
         notes.append(f"graded cell(s) {', '.join(f'`{m}`' for m in missing[:6])} were missing or renamed: "
                      "restored from the source")
