@@ -9,13 +9,14 @@ JOBS   ?=
 ZIP    ?=
 FORCE  ?=
 UNSAFE ?=
+EVERYCELL ?=
 COURSE ?=
 KERNEL := fm-course
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_ARG := $(if $(COURSE),--course $(abspath $(COURSE)))
-GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe)
+GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe) $(if $(EVERYCELL),--every-cell)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox gpu-check
@@ -23,6 +24,7 @@ GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abs
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all), UNSAFE=1 (grade without the sandbox),"
+	@echo "             EVERYCELL=1 (also run the instructor cells no grade depends on, marked grading=\"skip\" in the source)"
 	@echo "             COURSE=folder (grade/formgrade another course folder than autograder/, e.g. build/demo/course)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -62,7 +64,7 @@ formgrade: $(STAMP) ## grade the written answers in nbgrader's formgrader (COURS
 lab: $(STAMP) ## open JupyterLab on notebooks/ as students get it (Validate button, no instructor tools)
 	$(BIN)/python notebooks/start_lab.py
 
-bench: $(STAMP) ## time each notebook (solution run, one grading) and a class of 20, serial vs parallel vs nbgrader
+bench: $(STAMP) ## time each notebook, every step of one grading, a class of 20 vs plain nbgrader (speed-up, overhead, memory)
 	$(BIN)/python -m coursekit bench
 
 mutants: $(STAMP) ## show how the hidden tests score every wrong and alternative answer in tests/answers

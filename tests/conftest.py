@@ -38,11 +38,13 @@ def example_class_parallel(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def example_class_unsandboxed(tmp_path_factory):
-    """The same class graded without the sandbox (UNSAFE=1). Also with 2 jobs: one job is exercised
-    by test_class_runs, and two halve the time of the slowest fixture of the suite."""
+    """The same class graded without the sandbox (UNSAFE=1) and with every cell run (EVERYCELL=1: the
+    instructor cells marked grading="skip" too). Also with 2 jobs: one job is exercised by
+    test_class_runs, and two halve the time of the slowest fixture of the suite."""
     course = Course(tmp_path_factory.mktemp("unsandboxed") / "course")
     build_example_class(assignments(), course.submitted_dir)
-    run = grade_class(course, jobs=2, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False, unsafe=True)
+    run = grade_class(course, jobs=2, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False, unsafe=True,
+                      every_cell=True)
     return course, run
 
 

@@ -65,9 +65,10 @@ def test_broken_student_fails_with_reasons_and_nobody_else_is_affected(example_c
 
 
 def test_sandboxed_grades_equal_unsandboxed_grades(example_class_parallel, example_class_unsandboxed):
-    """Graded in the sandbox and without it (UNSAFE=1), every submission gets the same status and the
-    same points on every cell: the sandbox changes no grade (test_mutants checks the same for every
-    wrong and alternative answer)."""
+    """Graded as `make grade` does (in the sandbox, leaving out the instructor cells no grade depends on)
+    and with neither (UNSAFE=1 EVERYCELL=1), every submission gets the same status and the same points
+    on every cell: neither the sandbox nor the skipped cells change a grade (test_mutants checks the same
+    for every wrong and alternative answer)."""
     def table(run):
         return {(r.student, r.assignment): (r.status, [(t.grade_id, t.points) for t in r.tests]) for r in run.results}
 
@@ -77,6 +78,9 @@ def test_sandboxed_grades_equal_unsandboxed_grades(example_class_parallel, examp
     assert not differ, f"sandboxed and unsandboxed grading disagree: {differ}"
     assert all(r.sandboxed for r in example_class_parallel[1].results if r.status != "missing")
     assert not any(r.sandboxed for r in example_class_unsandboxed[1].results if r.status != "missing")
+    skipped = {(r.student, r.assignment): r.not_rerun for r in example_class_parallel[1].results}
+    assert all(skipped[("complete", a)] >= 10 for a in assignments()), f"cells left out per submission: {skipped}"
+    assert not any(r.not_rerun for r in example_class_unsandboxed[1].results), "EVERYCELL=1 skipped cells"
 
 
 def test_grading_never_modifies_the_submitted_folder(example_class_parallel):
@@ -108,6 +112,24 @@ def test_tests_csv_has_a_row_per_test_with_the_class_counts(example_class_parall
         students = sum(1 for r in graded if r.assignment == row["assignment"])
         assert int(row["students"]) == students, row
         assert int(row["full_points"]) + int(row["lost_points"]) + int(row["pending"]) == students, row
+
+
+def test_cells_no_grade_needs_are_labelled_not_rerun_in_the_feedback_and_the_gradebook(example_class_parallel):
+    """Every cell the grader left out says so on the student's page and in the notebook the
+    formgrader shows, and nothing else says so."""
+    from coursekit.execution import NOT_RERUN_LABEL
+
+    course, run, _ = example_class_parallel
+    label = NOT_RERUN_LABEL.strip()
+    for assignment in assignments():
+        result = results_by_key(run)[("complete", assignment)]
+        page = course.feedback_dir / "complete" / assignment / f"{assignment}.html"
+        assert visible_text(page.read_text()).count(label) == result.not_rerun >= 10
+        executed = nbformat.read(course.executed_notebook("complete", assignment), as_version=4)
+        labelled = [c for c in executed.cells if c.cell_type == "code"
+                    and any(o.get("text", "") == NOT_RERUN_LABEL for o in c.outputs)]
+        assert len(labelled) == result.not_rerun
+        assert all(c.execution_count is None and "skip-execution" not in c.metadata.get("tags", []) for c in labelled)
 
 
 def test_feedback_shows_each_test_result_but_never_hidden_code(example_class_parallel):

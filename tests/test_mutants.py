@@ -1,6 +1,7 @@
 """Hidden tests discriminate: every wrong answer in tests/answers loses points, every correct
 alternative keeps full marks. One kernel per notebook runs the solution once, then each variant;
-then the same in the grader's sandboxed kernel, which must score every variant the same."""
+then the same in the grader's sandboxed kernel without the cells the grader skips, which must score
+every variant the same."""
 from __future__ import annotations
 
 import pytest
@@ -36,10 +37,12 @@ def test_every_alternative_answer_keeps_full_marks(variant_run):
     assert not rejected, f"{assignment}: correct alternatives that lose points:\n" + "\n".join(rejected)
 
 
-def test_the_sandbox_scores_every_variant_exactly_as_the_plain_kernel(variant_run):
-    """A sandboxed run gives the same score on every test cell for every wrong and alternative answer."""
+def test_the_graders_kernel_scores_every_variant_exactly_as_the_full_plain_run(variant_run):
+    """Run as `make grade` runs it (the sandboxed kernel, without the instructor cells marked
+    grading="skip"), every wrong and alternative answer gets the same score on every test cell as in
+    the plain kernel that ran every cell: neither the sandbox nor the skipped cells change a grade."""
     assignment, (problems, outcomes) = variant_run
-    sandboxed_problems, sandboxed = run_variants(assignment, sandboxed=True)
+    sandboxed_problems, sandboxed = run_variants(assignment, sandboxed=True, skip_unneeded=True)
     assert sandboxed_problems == problems, f"{assignment}: the solution runs differently in the sandbox"
     plain = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in outcomes}
     boxed = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in sandboxed}

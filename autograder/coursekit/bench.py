@@ -1,10 +1,18 @@
-"""`make bench`: what grading costs on this machine.
+"""`make bench`: what grading costs on this machine, every second accounted for.
 
-First the sandbox's cost per notebook: a kernel started, `import numpy`, shut down, with and
-without bubblewrap (median of 5). Then, per notebook: the wall time to execute the solution (hidden tests included) in a fresh kernel,
-and the time `make grade` takes for one complete submission (worker start, execution, merge,
-feedback). Then a class of N copies of one notebook graded three ways: this pipeline serially
-(1 job), in parallel (all cores), and plain `nbgrader autograde` (the CLI, serial).
+1. The sandbox's cost per notebook: a kernel started, `import numpy`, shut down, with and without
+   bubblewrap (median of 5).
+2. Per notebook: the wall time to execute the solution (every cell, hidden tests included) in a
+   fresh kernel, and the time `make grade` takes for one complete submission in a fresh course.
+3. One submission of the first notebook, step by step: the run's own steps (the grader process)
+   and, inside "workers grading", the worker's (kernel start, the setup cells' imports and data,
+   the student's cells, the instructor cells still run, the tests, the grader's known-answer
+   cells, nbgrader's own work, the feedback page), with what is left unaccounted.
+4. A class of N copies of that notebook, in one run: `make grade` with `jobs` workers, the same
+   with every instructor cell run (EVERYCELL=1, the grader before it skipped any), and plain
+   `nbgrader autograde` (the CLI, serial); the speed-ups, the mean seconds per step of a submission,
+   the serial merge per submission, the overhead per submission beyond the cells that must run,
+   and the peak memory of a worker and of its kernel.
 """
 from __future__ import annotations
 
@@ -72,17 +80,18 @@ def make_class(assignment: str, size: int, submitted: Path) -> None:
         write_notebook(nb, submitted / f"student{index:02d}" / assignment / f"{assignment}.ipynb")
 
 
-def time_pipeline(root: Path, assignment: str, size: int, jobs: int) -> float:
+def time_pipeline(root: Path, assignment: str, size: int, jobs: int, every_cell: bool = False):
+    """Grade a fresh class of `size` copies of the solution; (seconds, the run)."""
     shutil.rmtree(root, ignore_errors=True)
     course = Course(root)
     make_class(assignment, size, course.submitted_dir)
     started = time.perf_counter()
-    run = grade_class(course, jobs=jobs, force=True, progress=False)
+    run = grade_class(course, jobs=jobs, force=True, progress=False, every_cell=every_cell)
     elapsed = time.perf_counter() - started
     failed = [(r.student, r.reason) for r in run.results if r.status == "failed"]
     if failed:
         raise RuntimeError(f"benchmark class did not grade cleanly: {failed}")
-    return elapsed
+    return elapsed, run
 
 
 def time_plain_nbgrader(root: Path, assignment: str, size: int) -> float:
@@ -103,6 +112,73 @@ def time_plain_nbgrader(root: Path, assignment: str, size: int) -> float:
     return time.perf_counter() - started
 
 
+def import_seconds(assignment: str) -> float:
+    """Seconds a fresh interpreter takes for the import lines of the notebook's setup cell."""
+    import ast
+
+    setup = next(c for c in notebook_from_script(source_script(assignment)).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    imports = "\n".join(ast.unparse(n) for n in ast.parse(setup.source).body
+                        if isinstance(n, (ast.Import, ast.ImportFrom)))
+    code = f"import time\nt = time.perf_counter()\n{imports}\nprint(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+MUST_RUN = ("locked setup cells", "student cells", "instructor cells run", "test cells")
+
+
+def graded(run) -> list:
+    return [r for r in run.results if r.timings]
+
+
+def mean_timings(run) -> dict[str, float]:
+    results = graded(run)
+    names = list(dict.fromkeys(k for r in results for k in r.timings))
+    return {k: sum(r.timings.get(k, 0.0) for r in results) / len(results) for k in names}
+
+
+def print_one_submission(seconds: float, run, imports_s: float) -> None:
+    """Every second of one submission graded alone (a class of one, one worker)."""
+    result = graded(run)[0]
+    print(f"\none submission of {result.assignment}, graded alone ({seconds:.1f} s wall clock):")
+    waiting = "workers grading (the grader waits)"
+    for name, value in run.steps.items():
+        print(f"  {value:7.2f} s  {name}")
+        if name == waiting:
+            for step, part in result.timings.items():
+                if step in ("merge into the gradebook",):
+                    continue
+                extra = f"   (of which imports, measured apart: {imports_s:.2f} s)" if step == "locked setup cells" else ""
+                print(f"  {'':9s}  {part:7.2f} s  {step}{extra}")
+            inside = sum(v for k, v in result.timings.items() if k != "merge into the gradebook")
+            print(f"  {'':9s}  {run.steps[waiting] - inside:7.2f} s  job to the worker, result back (the rest)")
+    print(f"  {seconds - sum(run.steps.values()):7.2f} s  unaccounted (outside grade_class)")
+
+
+def print_class(size: int, jobs: int, rows: list[tuple[str, float]], run) -> None:
+    plain = rows[-1][1]
+    print(f"\nclass of {size} copies, {jobs} jobs on {__import__('os').cpu_count()} cores:")
+    for name, seconds in rows:
+        print(f"  {name:44s} {seconds:7.1f} s  {size / seconds * 60:6.1f} notebooks/min  {plain / seconds:4.2f}x nbgrader")
+    means = mean_timings(run)
+    print(f"\n  mean seconds per submission, in the workers ({jobs} at once):")
+    for name, value in means.items():
+        print(f"    {value:6.2f} s  {name}")
+    per_core = rows[0][1] * jobs / size
+    must_run = sum(means.get(k, 0.0) for k in MUST_RUN)
+    merge = run.steps.get("store each result, merge it into the gradebook (serial)", 0.0)
+    print(f"  serial part (store, merge into the gradebook): {merge / size:.3f} s per submission")
+    print(f"  worker-seconds per submission {per_core:.2f} s = cells that must run {must_run:.2f} s "
+          f"+ overhead {per_core - must_run:.2f} s (goal: under 0.5 s)")
+    memory = [r.memory_mb for r in graded(run) if r.memory_mb]
+    if memory:
+        worker, kernel = max(m.get("worker", 0) for m in memory), max(m.get("kernel", 0) for m in memory)
+        print(f"  peak memory per worker: {worker:.0f} MB (the worker process) + {kernel:.0f} MB (its largest kernel)"
+              f" = {worker + kernel:.0f} MB")
+
+
 def main(args) -> int:
     workdir = BUILD_DIR / "bench"
     shutil.rmtree(workdir, ignore_errors=True)
@@ -111,17 +187,19 @@ def main(args) -> int:
     print(f"sandbox cost per notebook (kernel start + `import numpy` + shutdown, median of 5): "
           f"plain {plain:.2f} s, sandboxed {boxed:.2f} s, cost {boxed - plain:+.2f} s (goal: under 0.3 s)\n")
     print(f"{'notebook':20s} {'execute solution':>18s} {'grade one submission':>22s}")
+    ones = {}
     for assignment in assignments():
         solution_s = time_solution(assignment, workdir)
-        one_s = time_pipeline(workdir / f"one-{assignment}", assignment, 1, jobs=1)
-        print(f"{assignment:20s} {solution_s:>16.1f} s {one_s:>20.1f} s", flush=True)
+        ones[assignment] = time_pipeline(workdir / f"one-{assignment}", assignment, 1, jobs=1)
+        print(f"{assignment:20s} {solution_s:>16.1f} s {ones[assignment][0]:>20.1f} s", flush=True)
     assignment = assignments()[0]
-    size = args.class_size
-    print(f"\nclass of {size} copies of {assignment}:")
-    rows = [("make grade, 1 job", time_pipeline(workdir / "serial", assignment, size, jobs=1)),
-            (f"make grade, {args.jobs} jobs", time_pipeline(workdir / "parallel", assignment, size, jobs=args.jobs)),
-            ("nbgrader autograde (CLI)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
-    for name, seconds in rows:
-        print(f"  {name:28s} {seconds:7.1f} s  {size / seconds * 60:6.1f} notebooks/min")
+    print_one_submission(*ones[assignment], import_seconds(assignment))
+    size, jobs = args.class_size, args.jobs
+    fast = time_pipeline(workdir / "parallel", assignment, size, jobs=jobs)
+    rows = [(f"make grade JOBS={jobs}", fast[0]),
+            (f"make grade JOBS={jobs} EVERYCELL=1", time_pipeline(workdir / "every", assignment, size, jobs,
+                                                                  every_cell=True)[0]),
+            ("nbgrader autograde (CLI, serial)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
+    print_class(size, jobs, rows, fast[1])
     shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -42,7 +42,7 @@ def _grade_and_print(course, args, zip_path: Path | None = None) -> int:
 
     try:
         run = grade_class(course, jobs=args.jobs, force=args.force, cell_timeout_s=args.cell_timeout,
-                          unsafe=args.unsafe, zip_path=zip_path)
+                          unsafe=args.unsafe, zip_path=zip_path, every_cell=args.every_cell)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -130,6 +130,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--zip", default=None, help="an LMS zip of submissions (a folder per student, or Moodle/Canvas flat names)")
         p.add_argument("--unsafe", action="store_true", default=bool(os.environ.get("UNSAFE")),
                        help="grade without the sandbox (student code runs with your rights; the report says so)")
+        p.add_argument("--every-cell", action="store_true", default=bool(os.environ.get("EVERYCELL")),
+                       help='also run the instructor cells marked grading="skip" (no grade depends on them)')
     formgrade = add("formgrade", cmd_formgrade, "open nbgrader's formgrader on a graded course (127.0.0.1, with a token)")
     formgrade.add_argument("--course", default=str(COURSE_ROOT), help="the graded course folder (default autograder/)")
     formgrade.add_argument("--port", type=int, default=8889)
@@ -138,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     gpu_check = add("gpu-check", cmd_gpu_check, "on a GPU machine: run the solution, then call each graded torch "
                     "function with CUDA tensors and compare with CPU (exits 2 without a CUDA device)")
     gpu_check.add_argument("assignments", nargs="*", help="default: every notebook with GPU cases (01_contrastive)")
-    bench = add("bench", cmd_bench, "time the solutions, one grading, and a class of 20 (serial, parallel, nbgrader)")
+    bench = add("bench", cmd_bench, "time the solutions, every step of one grading, and a class of 20 (make grade, EVERYCELL=1, nbgrader)")
     bench.add_argument("--class-size", type=int, default=20)
     bench.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     return top

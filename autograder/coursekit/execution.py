@@ -24,6 +24,9 @@ from .submission_checks import repair_graded_cells
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
+NOT_RERUN_KEY = "coursekit_not_rerun"
+NOT_RERUN_LABEL = ("[not re-run by the grader: no grade depends on this cell; any output below is the one "
+                   "submitted]\n")
 SKIPPED = ("CellSkipped", "the grader skipped this cell: it did not stop when interrupted at its time limit, "
                           "so the notebook was graded again in a fresh kernel without it")
 
@@ -34,6 +37,44 @@ def cell_digest(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
+EXECUTE_SECONDS: dict[str, float] = {}  # this worker's current job: kernel start, whole execution (see TrackedExecute)
+
+
+def _seconds(execution: dict) -> float:
+    """A cell's run time from nbclient's timing metadata (0 when it did not run)."""
+    from datetime import datetime
+
+    try:
+        start, end = execution["iopub.execute_input"], execution["shell.execute_reply"]
+        return (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
+def cell_seconds(executed: nbformat.NotebookNode, source_cells: list, grader_cells: set[str]) -> dict[str, float]:
+    """Seconds the kernel spent on each kind of cell: locked setup, student, instructor, tests, grader's own."""
+    instructor = {c.source for c in source_cells if c.cell_type == "code" and "nbgrader" not in c.metadata}
+    totals = dict.fromkeys(("locked setup cells", "student cells", "instructor cells run", "test cells",
+                            "known-answer cells"), 0.0)
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.source in grader_cells:
+            kind = "known-answer cells"
+        elif meta.get("grade") and not meta.get("solution"):
+            kind = "test cells"
+        elif meta.get("locked"):
+            kind = "locked setup cells"
+        elif not meta and cell.source in instructor:
+            kind = "instructor cells run"
+        else:
+            kind = "student cells"
+        totals[kind] += _seconds(cell.metadata.get("execution", {}))
+    return {k: round(v, 3) for k, v in totals.items()}
+
+
 class StuckKernel(RuntimeError):
     """The kernel never answered the interrupt of a timed-out cell (its digest is the message)."""
 
@@ -41,11 +82,42 @@ class StuckKernel(RuntimeError):
 def tracked_execute_class():
     """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
     answered: if the kernel never answers again, that cell is the one to skip on a retry."""
+    from nbclient.util import run_sync
     from nbgrader.preprocessors import Execute
     from traitlets import Unicode
 
     class TrackedExecute(Execute):
         progress_path = Unicode("").tag(config=True)
+
+        def preprocess(self, nb, resources=None, km=None):
+            started = time.perf_counter()
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                EXECUTE_SECONDS["execute"] = time.perf_counter() - started
+
+        async def async_start_new_kernel(self, **kwargs):
+            started = time.perf_counter()
+            await super().async_start_new_kernel(**kwargs)
+            EXECUTE_SECONDS["kernel start"] = time.perf_counter() - started
+
+        async def async_start_new_kernel_client(self):
+            started = time.perf_counter()
+            try:
+                return await super().async_start_new_kernel_client()
+            finally:
+                EXECUTE_SECONDS["kernel start"] = EXECUTE_SECONDS.get("kernel start", 0.0) + time.perf_counter() - started
+
+        async def _async_cleanup_kernel(self):
+            started = time.perf_counter()
+            try:
+                await super()._async_cleanup_kernel()
+            finally:
+                EXECUTE_SECONDS["kernel shutdown"] = EXECUTE_SECONDS.get("kernel shutdown", 0.0) + time.perf_counter() - started
+
+        _cleanup_kernel = run_sync(_async_cleanup_kernel)
+        start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the sync names to its own
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         def on_cell_executed(self, **kwargs):
             super().on_cell_executed(**kwargs)
@@ -148,6 +220,40 @@ def _copy_submission(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=ignore)
 
 
+def mark_not_rerun(nb: dict, source_cells: list) -> dict[str, list]:
+    """Tag the cells no grade depends on (see `cell_skipping`) for nbclient to skip; return, under a
+    marker the student cannot have guessed, the outputs the submission had in them."""
+    from .cell_skipping import plan_skips
+
+    token = secrets.token_hex(8)
+    saved: dict[str, list] = {}
+    for index in sorted(plan_skips(nb["cells"], source_cells).skip):
+        cell = nb["cells"][index]
+        marker = f"{token}-{index}"
+        saved[marker] = cell.get("outputs", [])
+        cell.setdefault("metadata", {})[NOT_RERUN_KEY] = marker
+        cell["metadata"].setdefault("tags", []).append(SKIP_TAG)
+    return saved
+
+
+def restore_not_rerun(executed: nbformat.NotebookNode, saved: dict[str, list]) -> int:
+    """Give the cells that were not re-run the outputs the student submitted, under a label."""
+    count = 0
+    for cell in executed.cells:
+        marker = cell.metadata.pop(NOT_RERUN_KEY, None)
+        if cell.cell_type != "code" or marker is None:
+            continue
+        if marker not in saved:  # the student's own marker: not one the grader set
+            continue
+        cell.metadata["tags"].remove(SKIP_TAG)
+        if not cell.metadata["tags"]:
+            del cell.metadata["tags"]
+        label = nbformat.v4.new_output("stream", name="stdout", text=NOT_RERUN_LABEL)
+        cell.outputs = [label] + [nbformat.from_dict(o) for o in saved[marker]]
+        count += 1
+    return count
+
+
 def execute_job(job: Job) -> SubmissionResult:
     """Autograde one submission in a private course (runs inside a worker process)."""
     from nbgrader.apps.api import NbGraderAPI
@@ -168,6 +274,7 @@ def execute_job(job: Job) -> SubmissionResult:
     source = nbformat.read(job.source_notebook, as_version=4)
     note = "; ".join(repair_graded_cells(nb, source.cells))
     flags = flag_notebook(nb, {c.source for c in source.cells})
+    not_rerun = mark_not_rerun(nb, source.cells) if job.skip_unneeded else {}
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
     skipped = 0
     for cell in nb["cells"]:
@@ -189,13 +296,18 @@ def execute_job(job: Job) -> SubmissionResult:
     config.Autograde.autograde_preprocessors = [
         tracked if p is Execute else p for p in Autograde().autograde_preprocessors]
     config.TrackedExecute.progress_path = str(job.progress_file)
+    # every output is in by then: a graceful shutdown only waits (seconds) for the kernel to wind down
+    config.Execute.shutdown_kernel = "immediate"
     job.progress_file.unlink(missing_ok=True)
     if job.sandboxed:
         config.Execute.kernel_name = SANDBOX_KERNEL
+    EXECUTE_SECONDS.clear()
+    prepared = time.monotonic()
     try:
         result = NbGraderAPI(config=config).autograde(job.assignment, job.student, force=True, create=True)
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
+    autograded = time.monotonic()
     outcome = SubmissionResult(job.student, job.assignment, GRADED, reason=note, flags=flags, sandboxed=job.sandboxed)
     executed_path = work / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
     stuck = job.progress_file.read_text().strip() if job.progress_file.exists() else ""
@@ -209,15 +321,27 @@ def execute_job(job: Job) -> SubmissionResult:
         outcome.reason = summarise_failure(result.get("log", "") + "\n" + (result.get("error") or ""))
     else:
         executed = nbformat.read(executed_path, as_version=4)
+        outcome.not_rerun = restore_not_rerun(executed, not_rerun)
         for cell in executed.cells:  # a skipped cell ran nothing: a skipped test must not pass
             if SKIP_TAG in cell.metadata.get("tags", []) and cell.cell_type == "code":
                 cell.outputs = [nbformat.v4.new_output("error", ename=SKIPPED[0], evalue=SKIPPED[1],
                                                        traceback=[f"{SKIPPED[0]}: {SKIPPED[1]}"])]
         problems = check_known_answers(executed, plan)
+        cells = cell_seconds(executed, source.cells, set(plan.cells))
+        outcome.timings = {"prepare the private course": round(prepared - started, 3),
+                           "kernel start": round(EXECUTE_SECONDS.get("kernel start", 0.0), 3), **cells,
+                           "kernel shutdown": round(EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
+                           "kernel messages between cells": round(
+                               EXECUTE_SECONDS.get("execute", 0.0) - sum(cells.values())
+                               - EXECUTE_SECONDS.get("kernel start", 0.0) - EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
+                           "nbgrader autograde (besides executing)": round(autograded - prepared
+                                                                           - EXECUTE_SECONDS.get("execute", 0.0), 3)}
         nbformat.write(remove_known_answers(executed, plan), executed_path)
         outcome.tests = read_outcomes(executed, Path(job.source_notebook))
         if problems:
             outcome.status = NEEDS_REVIEW
             outcome.reason = "; ".join(problems)
     outcome.seconds = round(time.monotonic() - started, 2)
+    if outcome.timings:
+        outcome.timings["read the scores"] = round(time.monotonic() - autograded, 3)
     return outcome

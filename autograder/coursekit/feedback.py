@@ -13,7 +13,9 @@ output and tracebacks included. Here the autograded notebook is cleaned first:
 """
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 from pathlib import Path
 
@@ -163,29 +165,101 @@ def _summary_markdown(result, name: str) -> str:
 
 def feedback_notebook(course, result, name: str = "") -> NotebookNode:
     """The notebook that is rendered as one student's feedback for one assignment."""
-    graded_nb = course.executed_notebook(result.student, result.assignment)
+    return _feedback_notebook(result, name, course.executed_notebook(result.student, result.assignment),
+                              course.source_notebook(result.assignment))
+
+
+def _feedback_notebook(result, name: str, executed: Path, source: Path) -> NotebookNode:
     nb = nbformat.v4.new_notebook()
-    if result.status == GRADED and graded_nb.exists():
-        source = course.source_notebook(result.assignment)
+    if result.status == GRADED and executed.exists():
         secret = hidden_lines(nbformat.read(source, as_version=4)) if source.exists() else set()
-        nb = clean_for_student(nbformat.read(graded_nb, as_version=4), secret)
+        nb = clean_for_student(nbformat.read(executed, as_version=4), secret)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result, name or result.student)))
     return nb
+
+
+_EXPORTER: list[HTMLExporter] = []
+
+
+def _memoised(function, size: int = 8192):
+    """`function` with its results kept for the same text and options: every submission of an
+    assignment repeats the instructor's cells, whose highlighting and sanitising are the bulk of a
+    page's cost."""
+    @functools.lru_cache(maxsize=size)
+    def cached(text: str, options: tuple) -> str:
+        return function(text, **{key: json.loads(value) for key, value in options})
+
+    def call(text, **kwargs):
+        try:
+            options = tuple(sorted((key, json.dumps(value, sort_keys=True)) for key, value in kwargs.items()))
+        except TypeError:
+            return function(text, **kwargs)
+        return cached(text, options) if isinstance(text, str) else function(text, **kwargs)
+
+    return call
+
+
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_FOCUSABLE = re.compile(r'(<div class="(?:[^"]*\s)?(?:jp-Cell-inputWrapper|jp-OutputArea-output)(?:\s[^"]*)?")')
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's lab HTML, without its last step: parsing the whole page again (BeautifulSoup, about
+    half the cost of a page) to give images an alt text and cells a tabindex, done here on the text."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", self.filters["highlight_code"])
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        page = _IMAGE_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
+        return _FOCUSABLE.sub(r'\1 tabindex="0"', page), resources
+
+
+def exporter(warm_with: list[Path] | None = None) -> HTMLExporter:
+    """The process's HTML exporter, made once: loading its templates costs more than a page, and its
+    highlighting and sanitising keep their results for the same text. `warm_with`: render these
+    notebooks now (the grader does, before its workers fork and inherit what is loaded)."""
+    if not _EXPORTER:
+        from nbconvert.filters import Highlight2HTML, clean_html
+
+        html_exporter = FeedbackExporter(template_name="lab", sanitize_html=True)
+        highlight = _memoised(Highlight2HTML(pygments_lexer="ipython3", parent=html_exporter))
+
+        def highlight_code(source, language=None, metadata=None):  # the only metadata it reads
+            magics = (metadata or {}).get("magics_language")
+            return highlight(source, language=language, metadata={"magics_language": magics} if magics else None)
+
+        html_exporter.filters = {**html_exporter.filters, "highlight_code": highlight_code,
+                                 "clean_html": _memoised(clean_html)}
+        _EXPORTER.append(html_exporter)
+    for path in warm_with or []:
+        notebook = nbformat.read(path, as_version=4) if path.exists() else nbformat.v4.new_notebook()
+        _EXPORTER[0].from_notebook_node(clean_for_student(notebook, hidden_lines(notebook)))
+    return _EXPORTER[0]
+
+
+def render_page(result, name: str, executed: Path, source: Path, out: Path) -> Path:
+    """Write one feedback page from an executed notebook (in a grading worker, or in the course)."""
+    body, _ = exporter().from_notebook_node(_feedback_notebook(result, name, executed, source))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    return out
 
 
 def write_feedback(course, results, names: dict[str, str] | None = None) -> list[Path]:
     """feedback/<student key>/<assignment>/<assignment>.html for every result; return the paths.
 
     names: student key -> the id the student is known by (shown on the page)."""
-    exporter = HTMLExporter(template_name="lab", sanitize_html=True)
     written = []
     for result in results:
         if result.status == FAILED and result.assignment not in course.assignments():
             continue  # an unknown folder: reported in the summary, no feedback page
-        out = feedback_path(course, result)
         name = (names or {}).get(result.student, result.student)
-        body, _ = exporter.from_notebook_node(feedback_notebook(course, result, name))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(body, encoding="utf-8")
-        written.append(out)
+        written.append(render_page(result, name, course.executed_notebook(result.student, result.assignment),
+                                   course.source_notebook(result.assignment), feedback_path(course, result)))
     return written

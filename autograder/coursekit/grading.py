@@ -32,7 +32,7 @@ from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, mer
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 
-GRADER_VERSION = "2"  # bump when a change to grading must invalidate earlier results
+GRADER_VERSION = "3"  # bump when a change to grading must invalidate earlier results
 
 __all__ = ["Course", "GradeRun", "GradingError", "SubmissionResult", "grade_class"]
 
@@ -49,6 +49,7 @@ class GradeRun:
     notes: list[str] = field(default_factory=list)  # what the TA should know about the run itself
     students: dict[str, Student] = field(default_factory=dict)  # the roster: key -> id, name, email
     interrupted: bool = False
+    steps: dict[str, float] = field(default_factory=dict)  # seconds of this run per step (see `make bench`)
 
 
 def submission_fingerprint(folder: Path, source_digest: str, sandboxed: bool) -> str:
@@ -80,8 +81,8 @@ def check_sandbox(unsafe: bool) -> str:
 class ClassGrading:
     """One `make grade` run: its state between the steps of the module docstring."""
 
-    def __init__(self, course: Course, force: bool, cell_timeout_s: int, unsafe: bool):
-        self.course, self.force, self.unsafe = course, force, unsafe
+    def __init__(self, course: Course, force: bool, cell_timeout_s: int, unsafe: bool, every_cell: bool = False):
+        self.course, self.force, self.unsafe, self.every_cell = course, force, unsafe, every_cell
         self.cell_timeout_s = cell_timeout_s
         self.notes: list[str] = []
         self.results: dict[Key, SubmissionResult] = {}
@@ -145,10 +146,24 @@ class ClassGrading:
             self._keep(SubmissionResult(student, assignment, FAILED, reason, fingerprint, sandboxed=not self.unsafe),
                        fresh=True)
             return
-        self.todo[key] = Job(student, assignment, str(folder), str(self.course.source_notebook(assignment)),
-                             str(self.snapshot), str(self.course.state_dir / "work" / f"{student}__{assignment}"),
-                             wall_limit_s=wall_limit(self.cell_timeout_s), cell_timeout_s=self.cell_timeout_s,
-                             sandboxed=not self.unsafe)
+        scores, comments = self._manual_so_far(key, previous)
+        job = Job(student, assignment, str(folder), str(self.course.source_notebook(assignment)),
+                  str(self.snapshot), str(self.course.state_dir / "work" / f"{student}__{assignment}"),
+                  wall_limit_s=wall_limit(self.cell_timeout_s), cell_timeout_s=self.cell_timeout_s,
+                  sandboxed=not self.unsafe, skip_unneeded=not self.every_cell,
+                  student_name=self.roster.students[student].id if student in self.roster.students else student,
+                  manual_scores=scores, manual_comments=comments, intake_note=self.intake_notes.get(key, ""))
+        job.feedback_out = str(feedback_path(self.course, SubmissionResult(student, assignment, GRADED)))
+        self.todo[key] = job
+
+    def _manual_so_far(self, key: Key, previous: SubmissionResult | None) -> tuple[dict, dict]:
+        """The written answers' grades a new result of `key` will carry (see finish)."""
+        if key in self.manual.held:
+            return self.manual.scores.get(key, {}), self.manual.comments.get(key, {})
+        if previous is None:
+            return {}, {}
+        return ({t.grade_id: t.manual_score for t in previous.tests if t.manual_score is not None},
+                {t.grade_id: t.comment for t in previous.tests if t.comment})
 
     def _take_manual(self, result: SubmissionResult) -> bool:
         """Take the grader's written-answer scores; True if they changed what the result says."""
@@ -178,6 +193,7 @@ class ClassGrading:
         result.fingerprint = self.fingerprints[key]
         result.sandboxed = job.sandboxed
         executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
+        merge_started = time.monotonic()
         if result.status == GRADED:
             merge_error = merge_into_gradebook(course, result.student, result.assignment,
                                                Path(job.work_dir) / "autograded")
@@ -192,10 +208,18 @@ class ClassGrading:
         elif result.status == NEEDS_REVIEW and executed.exists():  # kept for the TA (not in the gradebook)
             course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(executed, course.executed_notebook(*key))
-        self._keep(result, fresh=False)
+        if result.timings:
+            result.timings["merge into the gradebook"] = round(time.monotonic() - merge_started, 3)
         shutil.rmtree(job.work_dir, ignore_errors=True)
         job.progress_file.unlink(missing_ok=True)
-        self.write_feedback([result])
+        self._keep(result, fresh=False)
+        if result.feedback_of != result.page_digest():  # the worker's page is not what is stored
+            started = time.monotonic()
+            self.write_feedback([result])
+            result.feedback_of = result.page_digest()
+            if result.timings:
+                result.timings["feedback page (again, by the grader)"] = round(time.monotonic() - started, 3)
+            self.course.save_result(result)
 
     def retry_without_stuck_cell(self, job: Job) -> Job | None:
         """A job whose kernel never answered an interrupt: once, a fresh kernel without that cell."""
@@ -248,8 +272,10 @@ class ClassGrading:
 
 
 def grade_class(course: Course, jobs: int | None = None, force: bool = False, cell_timeout_s: int | None = None,
-                progress: bool = True, unsafe: bool = False, zip_path: Path | None = None) -> GradeRun:
-    """Autograde every submission (course.submitted_dir, or an LMS zip); write feedback and reports."""
+                progress: bool = True, unsafe: bool = False, zip_path: Path | None = None,
+                every_cell: bool = False) -> GradeRun:
+    """Autograde every submission (course.submitted_dir, or an LMS zip); write feedback and reports.
+    `every_cell` runs the instructor cells that no grade depends on too (they are skipped otherwise)."""
     from tqdm import tqdm
 
     from .nbgrader_config import CELL_TIMEOUT_S
@@ -258,20 +284,38 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
     from .workers import WorkerPool
 
     started = time.monotonic()
+    steps: dict[str, float] = {}
+    clock = [started]
+
+    def step(name: str) -> None:
+        now = time.monotonic()
+        steps[name] = round(steps.get(name, 0.0) + now - clock[0], 3)
+        clock[0] = now
+
     jobs = jobs or os.cpu_count() or 1
     sandbox = check_sandbox(unsafe)
-    grading = ClassGrading(course, force, cell_timeout_s or CELL_TIMEOUT_S, unsafe)
+    step("check the sandbox")
+    grading = ClassGrading(course, force, cell_timeout_s or CELL_TIMEOUT_S, unsafe, every_cell)
     grading.check()
+    step("open the gradebook, register the sources")
     grading.take_in(zip_path)
     kernelspec_dir = None if unsafe else str(write_kernelspec(course.state_dir / "kernelspec"))
+    step("take in the submissions")
     interrupted = False
     if grading.todo:
+        from .feedback import exporter
+
+        exporter(warm_with=[course.source_notebook(a) for a in course.assignments()])  # workers inherit it
+        step("load the feedback exporter")
         pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir)  # before tqdm's thread: workers fork
+        step("start the workers")
         bar = tqdm(total=len(grading.todo), desc="grading", unit="notebook", disable=not progress,
                    bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")
 
         def on_result(result: SubmissionResult) -> None:
+            step("workers grading (the grader waits)")
             grading.finish(result)
+            step("store each result, merge it into the gradebook (serial)")
             bar.set_postfix_str(f"last: {result.student}/{result.assignment} {result.status}")
             bar.update(1)
 
@@ -285,7 +329,12 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
                                                             "grading was interrupted before this notebook: "
                                                             "run `make grade` again")
         finally:
+            step("workers grading (the grader waits)")
             pool.close()
             bar.close()
             remove_cgroups(wait_s=5.0)
-    return grading.wrap_up(started, sandbox, interrupted)
+            step("stop the workers")
+    run = grading.wrap_up(started, sandbox, interrupted)
+    step("restore the gradebook, write the reports")
+    run.steps = steps
+    return run

@@ -53,6 +53,15 @@ class SubmissionResult:
     tests: list[TestOutcome] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # code a TA should look at (found in the source alone)
     sandboxed: bool = True
+    not_rerun: int = 0  # instructor cells left unexecuted: no grade depends on them (see cell_skipping)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step of grading it (see `make bench`)
+    memory_mb: dict[str, float] = field(default_factory=dict)  # peak resident memory of the worker and its kernels
+    feedback_of: str = ""  # digest of what the feedback page written by the worker shows (see page_digest)
+
+    def page_digest(self) -> str:
+        """What a feedback page shows of this result, as a digest: a page is rewritten when it changes."""
+        shown = (self.status, self.reason, [(t.grade_id, t.points, t.message, t.comment) for t in self.tests])
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
     @property
     def points(self) -> float:
@@ -89,6 +98,13 @@ class Job:
     cell_timeout_s: int
     sandboxed: bool = True
     skip_cells: list[str] = field(default_factory=list)  # sha256 of cells that never answered an interrupt
+    skip_unneeded: bool = True  # leave out the instructor cells no grade depends on (see cell_skipping)
+    # the feedback page, rendered by the worker: where, the student's id, the written answers' grades so far
+    feedback_out: str = ""
+    student_name: str = ""
+    manual_scores: dict[str, float] = field(default_factory=dict)
+    manual_comments: dict[str, str] = field(default_factory=dict)
+    intake_note: str = ""
 
     @property
     def progress_file(self) -> Path:

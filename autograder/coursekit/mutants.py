@@ -1,6 +1,7 @@
 """Run the wrong and alternative answers of `tests/answers/<assignment>.py` against the tests.
 
-The solution notebook (hidden tests included) runs once in one kernel. Then, for every variant,
+The solution notebook (hidden tests included) runs once in one kernel (every cell, or, as the
+grader runs it, without the instructor cells no grade depends on). Then, for every variant,
 the variant's code redefines the graded function, the test cells listed for that function run
 again and are scored exactly as nbgrader scores them (`nbgrader.utils.determine_grade`: an error
 or any stderr output is 0 points), and the solution cell is run again to restore the function.
@@ -115,11 +116,15 @@ class NotebookSession:
             self.nb.cells.pop()
         return cell
 
-    def run_all(self) -> list[str]:
-        """Run the solution notebook top to bottom; return the problems (errors, lost points)."""
+    def run_all(self, skip_unneeded: bool = False) -> list[str]:
+        """Run the solution notebook top to bottom; return the problems (errors, lost points).
+        skip_unneeded: leave out the cells the grader leaves out (see cell_skipping)."""
+        from .cell_skipping import plan_skips
+
+        skip = plan_skips(self.nb.cells, self.nb.cells).skip if skip_unneeded else set()
         problems = []
-        for cell in self.nb.cells:
-            if cell.cell_type != "code":
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code" or index in skip:
                 continue
             self.run(cell)
             error = _first_error(cell)
@@ -135,10 +140,12 @@ class NotebookSession:
         return (float(score or 0.0), max_score), _first_error(cell)
 
 
-def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], list[VariantOutcome]]:
+def run_variants(assignment: str, sandboxed: bool = False,
+                 skip_unneeded: bool = False) -> tuple[list[str], list[VariantOutcome]]:
     """Run the solution, then every variant; return (problems of the solution run, outcomes).
 
-    sandboxed: run them in the grader's sandboxed kernel instead of the course kernel."""
+    sandboxed: run them in the grader's sandboxed kernel instead of the course kernel;
+    skip_unneeded: leave out the instructor cells that `make grade` leaves out."""
     from .sandbox import ENV_DATA_DIR, write_kernelspec
     from .sandbox_caps import remove_cgroups
 
@@ -150,7 +157,7 @@ def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], l
             os.environ["JUPYTER_PATH"] = str(write_kernelspec(Path(workdir) / "kernelspec"))
             os.environ[ENV_DATA_DIR] = str(DATA_DIR)
         try:
-            return _run_variants(assignment, answers, Path(workdir) / "run", sandboxed)
+            return _run_variants(assignment, answers, Path(workdir) / "run", sandboxed, skip_unneeded)
         finally:
             if sandboxed:
                 remove_cgroups(wait_s=5.0)  # the caps' cgroups of the finished sandbox
@@ -161,13 +168,13 @@ def run_variants(assignment: str, sandboxed: bool = False) -> tuple[list[str], l
                     os.environ[key] = value
 
 
-def _run_variants(assignment: str, answers: ModuleType, workdir: Path,
-                  sandboxed: bool) -> tuple[list[str], list[VariantOutcome]]:
+def _run_variants(assignment: str, answers: ModuleType, workdir: Path, sandboxed: bool,
+                  skip_unneeded: bool) -> tuple[list[str], list[VariantOutcome]]:
     workdir.mkdir()
     session = NotebookSession(assignment, workdir, sandboxed=sandboxed)
     outcomes: list[VariantOutcome] = []
     with session.client.setup_kernel():
-        problems = session.run_all()
+        problems = session.run_all(skip_unneeded)
         for kind, table in (("wrong", answers.WRONG), ("alternative", answers.ALTERNATIVE)):
             for function, variants in table.items():
                 test_ids = answers.TESTS.get(function, [])

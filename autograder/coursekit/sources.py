@@ -13,6 +13,7 @@ import jupytext
 import nbformat
 from nbformat import NotebookNode
 
+from .cell_skipping import SKIP_MARK, check_source
 from .paths import KERNEL_DISPLAY_NAME, KERNEL_NAME, source_notebook, source_script
 
 NBGRADER_DEFAULTS = {"grade": False, "solution": False, "locked": False, "task": False, "schema_version": 3}
@@ -47,8 +48,13 @@ def notebook_from_script(script: Path) -> NotebookNode:
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
         short = cell.metadata.get("nbgrader")
+        grading = cell.metadata.get(SKIP_MARK)
         cell.metadata = {}
         where = f"{script.name} cell {index}"
+        if grading is not None:
+            if grading != "skip" or cell.cell_type != "code" or short is not None:
+                raise SourceError(f'{where}: only a plain code cell can be marked grading="skip" (got {grading!r})')
+            cell.metadata[SKIP_MARK] = "skip"
         if short is not None:
             cell.metadata["nbgrader"] = full_nbgrader_metadata(short, where)
             cell_id = cell.metadata["nbgrader"]["grade_id"]
@@ -68,6 +74,9 @@ def notebook_from_script(script: Path) -> NotebookNode:
     })
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
+    problems = check_source(nb.cells, script.name)
+    if problems:
+        raise SourceError("\n".join(problems))
     return nb
 
 

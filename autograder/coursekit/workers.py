@@ -8,14 +8,43 @@ import time
 import traceback
 import warnings
 from dataclasses import asdict
+from pathlib import Path
 from typing import Callable
 
 from .execution import execute_job
-from .model import FAILED, Job, SubmissionResult
+from .model import FAILED, GRADED, Job, SubmissionResult
 from .paths import DATA_DIR
 
 WORKER_CRASHED = ("the grading worker crashed (the machine's fault, not the notebook's, unless it repeats: "
                   "run `make grade` again)")
+
+
+def write_own_feedback(job: Job, result: SubmissionResult) -> None:
+    """The worker renders its submission's feedback page, with what the grader will store: the intake's
+    note and the written answers' grades so far. The grader rewrites the page if its result differs
+    (a merge that failed), comparing `feedback_of`."""
+    from .feedback import render_page
+    from .gradebook import apply_manual_scores
+
+    if not job.feedback_out:
+        return
+    started = time.monotonic()
+    if job.intake_note and job.intake_note not in result.reason:
+        result.reason = "; ".join(filter(None, [result.reason, job.intake_note]))
+    if result.status == GRADED:
+        apply_manual_scores(result, job.manual_scores, job.manual_comments)
+    executed = Path(job.work_dir) / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+    render_page(result, job.student_name, executed, Path(job.source_notebook), Path(job.feedback_out))
+    result.feedback_of = result.page_digest()
+    result.timings["feedback page"] = round(time.monotonic() - started, 3)
+
+
+def peak_memory_mb() -> dict[str, float]:
+    """The peak resident memory of this worker and of the largest kernel it has run so far."""
+    import resource
+
+    return {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "kernel": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def _die_with_parent(parent: int) -> None:
@@ -57,6 +86,8 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
             return
         try:
             result = execute_job(Job(**job))
+            write_own_feedback(Job(**job), result)
+            result.memory_mb = peak_memory_mb()
         except Exception as error:  # a bug or a broken submission must not take the run down
             result = SubmissionResult(job["student"], job["assignment"], FAILED,
                                       f"grader error (not the student's fault: a TA runs `make grade` again, and "

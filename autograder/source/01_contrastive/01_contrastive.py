@@ -154,6 +154,8 @@ digit_images = torch.tensor(_digits.images / 16.0, dtype=torch.float32)   # (179
 digit_labels = np.asarray(_digits.target)                                  # (1797,), only for the probe
 print("digits:", tuple(digit_images.shape), digit_images.dtype, "labels:", np.bincount(digit_labels))
 
+# %% grading="skip"
+# The first ten digits and their labels.
 fig, axes = plt.subplots(1, 10, figsize=(10, 1.3))
 for ax, img, lab in zip(axes, digit_images[:10], digit_labels[:10]):
     ax.imshow(img.numpy(), cmap="gray_r")
@@ -192,7 +194,7 @@ def shift_images(images: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> to
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: a 3x3 "image" shifted one pixel right, then one pixel down.
 finish_first({"shift_images": "Part A.1"})
 _demo = torch.arange(1.0, 10.0).view(1, 3, 3)
@@ -279,7 +281,7 @@ def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 1
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: two views of the same five digits form five positive pairs.
 finish_first({"shift_images": "Part A.1", "augment": "Part A.2"})
 _gen = torch.Generator().manual_seed(0)
@@ -386,7 +388,7 @@ def cosine_similarity_matrix(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: pixels as (poor) embeddings. Two views of 8 digits; is each view most similar to its
 # own partner? Subtracting the mean image makes the cosine compare shapes rather than ink.
 finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "cosine_similarity_matrix": "Part A.3"})
@@ -497,7 +499,7 @@ def char_trigram_embedding(texts: list[str], dim: int = 512) -> torch.Tensor:
 
 print(f"{len(shakespeare_lines)} lines of >= 40 characters, e.g. {shakespeare_lines[0]!r}")
 
-# %%
+# %% grading="skip"
 # Worked example: two span views of 12 lines. Each view is most similar to its partner if the spans overlap
 # enough; `length` sets how much of the line two views share, as max_shift did for the images.
 finish_first({"cosine_similarity_matrix": "Part A.3", "random_spans": "Part A.4"})
@@ -614,7 +616,7 @@ def nce_loss(s_data: torch.Tensor, s_noise: torch.Tensor, k: float) -> torch.Ten
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: a classifier that is confident and right has a small loss, a confident wrong one a
 # large (but finite) loss.
 finish_first({"nce_loss": "Part B"})
@@ -700,7 +702,7 @@ check_close("nce_loss gradient w.r.t. s_noise", _sn_g.grad, _sn_r.grad, atol=1e-
 #
 # **Done when:** the learned $c$ is within $0.05$ of $-\log Z(\hat\sigma) = -\log(\sqrt{2\pi}\,\hat\sigma)$.
 
-# %%
+# %% grading="skip"
 finish_first({"nce_loss": "Part B"})
 def fit_nce_gaussian(k: int = 4, n: int = 8000, subtract_log_k: bool = True, seed: int = 0):
     """Fit (mu, log sigma, c) of an unnormalised 1-D Gaussian with nce_loss; returns (mu, sigma, c)."""
@@ -822,7 +824,7 @@ def info_nce_loss(z_c: torch.Tensor, z_x: torch.Tensor, tau: float) -> torch.Ten
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: InfoNCE is cross-entropy with labels 0..N-1, and a random guesser scores log N.
 finish_first({"info_nce_loss": "Part C"})
 _g = torch.Generator().manual_seed(0)
@@ -1026,7 +1028,7 @@ def infonce_mi_lower_bound(scores: torch.Tensor) -> float:
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: the two extremes.
 finish_first({"infonce_mi_lower_bound": "Part E.1"})
 _N = 32
@@ -1097,7 +1099,7 @@ def cpc_approx_loss(log_ratio: torch.Tensor, N: int) -> torch.Tensor:
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: step (5) compares log(1 + (N-1) e^{-r}) with log(N) - r, pointwise in r.
 finish_first({"cpc_approx_loss": "Part E.2"})
 _N = 64
@@ -1166,7 +1168,7 @@ def min_batch_size_for_mi(mi_nats: float) -> int:
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 finish_first({"min_batch_size_for_mi": "Part E.3"})
 for _mi in [1, 2, 5, 10, 20]:
     print(f"to certify {_mi:>2} nats InfoNCE needs a batch of at least {min_batch_size_for_mi(_mi):>12,d} samples")
@@ -1218,7 +1220,7 @@ def cosine_critic_ceiling(N: int, tau: float) -> float:
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked check: gradient descent directly on N free unit vectors (the best any encoder could do) never beats the
 # ceiling; for N = 2 it reaches it.
 finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cosine_critic_ceiling": "Part E.4"})
@@ -1314,7 +1316,7 @@ def gaussian_log_density_ratio(x: torch.Tensor, c: torch.Tensor, rho: float) -> 
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: the mean log ratio over positive pairs is the MI (step (6)), and the mean of the *ratio*
 # over independent pairs is 1 (step (3) -> (4)).
 finish_first({"gaussian_mi": "Part F", "gaussian_log_density_ratio": "Part F"})
@@ -1435,7 +1437,7 @@ def sample_correlated_gaussians(n_batches, N, d, rho, gen, dtype=torch.float64):
     x = rho * c + math.sqrt(1 - rho ** 2) * torch.randn(n_batches, N, d, generator=gen, dtype=dtype)
     return x, c
 
-# %%
+# %% grading="skip"
 finish_first({"infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
               "gaussian_log_density_ratio": "Part F"})
 MI_D = 2
@@ -1650,7 +1652,7 @@ assert 1.4 <= _est <= 2.1, f"train_critic at 2 nats, N = 64, 150 steps: expected
 # $I = 4$ and by about 1.5 nats at $I = 8$ (4.4-4.6 against 6.06). That gap is the training budget (100 steps of a
 # small network), not the bound, which the optimal critic of F.1 shows to allow much more.
 
-# %%
+# %% grading="skip"
 finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
               "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 def trained_critic_estimate(mi, N, steps, d=MI_D, eval_pairs=2048, seed=SEED):
@@ -1678,7 +1680,7 @@ assert _at8[0] + 0.5 < _at8[1] and _at8[1] + 0.5 < _at8[2], \
     f"at I=8 the estimate should grow with N, got {[round(v, 3) for v in _at8]}"
 print(f"({time.time() - _t0:.2f} s)")
 
-# %%
+# %% grading="skip"
 finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "cpc_approx_loss": "Part E.2",
               "gaussian_log_density_ratio": "Part F", "train_critic": "Part F.2"})
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
@@ -1768,7 +1770,7 @@ for (_a, _k), _g_c in zip(_cases, _got_cases):
 # 0.4 nats. (It does not sit *at* $\log 8$: F.1 showed that the estimate approaches $\log N$ only when $I \gg \log N$; a
 # batch that is too small underestimates long before the ceiling is reached.)
 
-# %%
+# %% grading="skip"
 finish_first({"info_nce_loss": "Part C", "infonce_mi_lower_bound": "Part E.1", "gaussian_log_density_ratio": "Part F",
               "train_critic": "Part F.2", "ar1_mutual_information": "Part G"})
 AR_A = 0.995
@@ -1895,7 +1897,7 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> torch.Tensor
     ### END SOLUTION
 
 
-# %%
+# %% grading="skip"
 # Worked example: N = 2 images give 4 views, ordered [image 0 view 1, image 1 view 1, image 0 view 2,
 # image 1 view 2] (indices from 0 in code: the positive of view i is view (i + N) mod 2N). What each anchor's
 # softmax sees, cosine / tau with tau = 0.5 and the self-similarity excluded (written out by hand):
@@ -2198,7 +2200,7 @@ assert _acc >= _random_acc + 0.08, f"simclr_train_step with NT-Xent: probe {_acc
 # **Done when:** SimCLR beats the random encoder by more than 0.1. The notebook also checks, and the text below
 # claims, where it loses.
 
-# %%
+# %% grading="skip"
 finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "nt_xent_loss": "Part H.1",
               "simclr_train_step": "Part H.2"})
 def train_simclr(tau=0.2, batch=256, steps=150, seed=SEED):
@@ -2282,7 +2284,7 @@ plt.show()
 # the 597 test digits, with the probe accuracy and a floor under NT-Xent that no cosine critic can go below,
 # $\log(1 + (2N-2)e^{-2/\tau})$ (E.4 with $2N - 1$ candidates per anchor).
 
-# %%
+# %% grading="skip"
 finish_first({"shift_images": "Part A.1", "augment": "Part A.2", "cosine_critic_ceiling": "Part E.4",
               "nt_xent_loss": "Part H.1", "simclr_train_step": "Part H.2"})
 def alignment_uniformity(encoder, head, seed=SEED):

@@ -192,7 +192,7 @@ def chain_rule_log_probs(joint, x):
 # estimate of $\mathcal{L}_{\text{AR}}$ for the *true* model: the expected AR loss of the data distribution itself
 # is its entropy $H(p) = -\sum_x p(x) \log p(x)$ (Part C), the best loss any model can reach.
 
-# %%
+# %% grading="skip"
 finish_first({"chain_rule_log_probs": "Part A"})
 x_demo = (0, 0, 1)
 cond = _as_float_array(chain_rule_log_probs(joint_toy, x_demo))
@@ -295,7 +295,7 @@ def perplexity(token_log_probs) -> float:
 # **Worked example.** A uniform model, a perfect model, a model that gives every token probability 0.1, and the
 # same number computed in bits.
 
-# %%
+# %% grading="skip"
 finish_first({"perplexity": "Part B"})
 print(f"uniform over 65 characters : PPL = {perplexity(np.full(100, -math.log(65))):.4f}")
 print(f"perfect model              : PPL = {perplexity(np.zeros(100)):.4f}")
@@ -399,7 +399,7 @@ def loss_in_units(total_nll, n_tokens, n_bytes) -> dict:
 # three tokenizers that cut it into 1,000 characters, 250 BPE pieces or 180 words: three perplexities, one
 # bits-per-byte.
 
-# %%
+# %% grading="skip"
 finish_first({"loss_in_units": "Part B"})
 for tokenizer, n_tokens in [("characters", 1000), ("BPE pieces", 250), ("words", 180)]:
     units = loss_in_units(1200.0, n_tokens, 1000)
@@ -557,7 +557,7 @@ def kl_divergence(p, q, base=math.e):
 # **Worked example.** The decomposition $H(p, q) = H(p) + D_{\text{KL}}(p \| q)$ on a batch of random
 # distributions, the zero conventions, and the entropy (in bits) and perplexity of a coin with bias $\pi$.
 
-# %%
+# %% grading="skip"
 finish_first({"entropy": "Part C", "cross_entropy": "Part C", "kl_divergence": "Part C"})
 demo_rng = np.random.default_rng(3)
 p_batch, q_batch = demo_rng.dirichlet(np.ones(6), size=4), demo_rng.dirichlet(np.ones(6), size=4)
@@ -775,7 +775,7 @@ def disagreeing_corpus():
 # **Worked example.** Two sequences of equal length give the same number both ways; with very different lengths
 # and difficulties they do not.
 
-# %%
+# %% grading="skip"
 finish_first({"corpus_perplexity": "Part D", "disagreeing_corpus": "Part D"})
 equal = [np.log([0.5, 0.5, 0.5]), np.log([0.1, 0.2, 0.4])]
 print(f"equal lengths   : token {corpus_perplexity(equal, 'token'):.4f}, "
@@ -975,7 +975,7 @@ def sequence_log_probs(log_prob_table, ids):
 # **Worked example.** Counts on a tiny string, then the real experiment: the uniform baseline, the unigram, and
 # the bigram for several $\alpha$, on the validation split.
 
-# %%
+# %% grading="skip"
 finish_first({"bigram_counts": "Part E", "bigram_log_probs": "Part E"})
 small = np.array([stoi[c] for c in "to be or not to be"])
 small_counts = bigram_counts(small, VOCAB)
@@ -989,7 +989,7 @@ print("rows normalise:", np.allclose(np.exp(small_lp).sum(axis=1), 1.0),
 assert (n_to, n_t_row) == (2, 3), f"'t' is followed by 'o', ' ', 'o' in the string: expected (2, 3), got {(n_to, n_t_row)}"
 assert abs(np.exp(small_lp[stoi["t"], stoi["o"]]) - 3 / 68) < 1e-9, "p('o' | 't') with alpha = 1 should be 3 / 68"
 
-# %%
+# %% grading="skip"
 # Uniform baseline: every character has probability 1/V.
 finish_first({"perplexity": "Part B", "bigram_counts": "Part E", "bigram_log_probs": "Part E",
               "sequence_log_probs": "Part E"})
@@ -1227,7 +1227,7 @@ N_SCORED = len(val_ids) - CONTEXT
 # **Worked example.** On a short string the counts can be checked by eye, and $k = 2$ must give back the bigram's
 # numbers.
 
-# %%
+# %% grading="skip"
 finish_first({"bigram_counts": "Part E", "kgram_counts": "Part E"})
 abra_train = np.array([stoi[c] for c in "abracadabra"])
 abra = np.array([stoi[c] for c in "abra"])
@@ -1322,7 +1322,7 @@ check_close("unseen symbol 5, k=3: context counts", _contexts, _want_contexts, a
 # $\alpha$ on the validation text flatters the n-grams a little (a fair protocol would choose it on a held-out part
 # of the training text); that only makes them harder to beat.
 
-# %%
+# %% grading="skip"
 finish_first({"kgram_counts": "Part E", "loss_in_units": "Part B"})
 ALPHAS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 K_MAX = 7
@@ -1438,7 +1438,7 @@ def token_nll(logits, targets):
 # `token_nll` on two tokens, then with the logits multiplied by 1000, where $-\log$ of the softmax computed directly
 # gives $\infty$.
 
-# %%
+# %% grading="skip"
 finish_first({"causal_attention": "Part F", "token_nll": "Part F"})
 weights4 = causal_attention(torch.zeros(4, 1), torch.zeros(4, 1), torch.eye(4))  # v = I: the output *is* the weights
 print("causal attention weights for equal scores (row i = query position, column j = key position):")
@@ -1652,7 +1652,7 @@ def future_leaks(net, ids, k=10, seed=0):
 # block by random ones; the logits at the earlier positions must not change. The same network with `causal=False`
 # fails the check, as it should.
 
-# %%
+# %% grading="skip"
 finish_first({"causal_attention": "Part F"})
 torch.manual_seed(SEED)
 model = TinyGPT(VOCAB, VOCAB)
@@ -1693,7 +1693,7 @@ def lm_train_step(model, optimizer, x, y, loss_fn=None) -> float:
 # **Training** (a few seconds on one CPU thread): 500 steps on random blocks of the training split, AdamW with a
 # one-cycle learning-rate schedule, your `lm_train_step`.
 
-# %%
+# %% grading="skip"
 finish_first({"causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 torch.manual_seed(SEED)
 model = TinyGPT(VOCAB, VOCAB)
@@ -1790,7 +1790,7 @@ for _call in range(3):
 # before it): consecutive blocks of 16, so the first character of a block is predicted from 1 character of context
 # and the last from 16 (8.5 on average), with your `token_nll` and `perplexity`.
 
-# %%
+# %% grading="skip"
 finish_first({"perplexity": "Part B", "causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 @torch.no_grad()
 def val_log_probs(net, ids_t, block=BLOCK, chunk=1024):
@@ -1864,7 +1864,7 @@ def window_log_probs(net, ids_t, context=CONTEXT, chunk=16384):
     targets = ids_t[context:]
     return -torch.cat([token_nll(net(windows[i:i + chunk]), targets[i:i + chunk]) for i in range(0, len(targets), chunk)])
 
-# %%
+# %% grading="skip"
 finish_first({"perplexity": "Part B", "loss_in_units": "Part B", "kgram_counts": "Part E",
               "causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 mlp_val_lp = window_log_probs(context_mlp, val_t)
@@ -1961,7 +1961,7 @@ plt.show()
 # **Generation** one character at a time, left to right, sampling from $p_\theta(x_t \mid x_{<t})$: the causal
 # structure at work.
 
-# %%
+# %% grading="skip"
 finish_first({"causal_attention": "Part F", "token_nll": "Part F", "lm_train_step": "Part F"})
 @torch.no_grad()
 def generate(net, prompt, n_chars=200, seed=0):
@@ -2030,7 +2030,7 @@ def pseudo_log_likelihood(joint, x) -> float:
 # for independent variables the two agree; and in expectation under the true distribution the pseudo-NLL is
 # *smaller* than the entropy, because each factor sees both sides of $x_t$.
 
-# %%
+# %% grading="skip"
 finish_first({"log_likelihood": "Part G", "pseudo_log_likelihood": "Part G"})
 ll = np.array([log_likelihood(joint_toy, x) for x in ALL_X])
 pll = np.array([pseudo_log_likelihood(joint_toy, x) for x in ALL_X])
@@ -2185,7 +2185,7 @@ def masked_model_log_probs(net, ids, mask_id):
 # the AR model's perplexity within each block, the masked model's pseudo-perplexity with your function, and the
 # masked model's loss when 15 % of the characters are hidden jointly, as in its training.
 
-# %%
+# %% grading="skip"
 finish_first({"causal_attention": "Part F", "token_nll": "Part F", "masked_model_log_probs": "Part G"})
 N_BLOCKS = 512
 blocks = val_t[: N_BLOCKS * BLOCK].view(N_BLOCKS, BLOCK)

@@ -66,6 +66,7 @@ import math
 import os
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -212,7 +213,7 @@ def fit_power_law(x, y):
 # **Worked example.** Sample Kaplan's $L(N)$ at eight model sizes with 1% multiplicative noise and fit it back.
 # The fitted exponent is $-\alpha_N$ and the coefficient is $N_c^{\alpha_N}$.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A"})
 def kaplan_L_N(N, alpha_N=KAPLAN["L_N"]["alpha_N"], N_c=KAPLAN["L_N"]["N_c"]):
     """Kaplan et al. (2020) eq. 1.1: loss (nats) of a model with N non-embedding parameters, D unlimited."""
@@ -257,7 +258,7 @@ plt.show()
 # jointly on other runs. Its $D\to\infty$ limit is $(N_c/N)^{\alpha_N}$ with $N_c = 6.4\times10^{13}$, not the
 # $8.8\times10^{13}$ of eq. 1.1: constants of one fit cannot be mixed with those of another.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A"})
 kt2 = KAPLAN["L_N_D_table2"]
 
@@ -355,7 +356,7 @@ def training_flops(N, D):
 # paper's figure for Gopher's budget (`C_gopher`, set in the locked data cell) and $6ND$ for everything fitted. The
 # plot shows the IsoFLOP lines of the nine budgets used by Approach 2 (Part D).
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B"})
 C_chinchilla_6ND = training_flops(70e9, 1.4e12)
 C_gopher_6ND = training_flops(280e9, 300e9)
@@ -509,7 +510,7 @@ def min_over_curves(sizes, losses):
 # **Worked example.** Chinchilla's own point: with the paper's rounded Approach 3 law, the 70B model on 1.4T
 # tokens beats the 280B model on 300B tokens at (nearly) the same compute. Then a three-model envelope by hand.
 
-# %%
+# %% grading="skip"
 finish_first({"chinchilla_loss": "Part C", "min_over_curves": "Part C"})
 print(f"L(Chinchilla) = {chinchilla_loss(70e9, 1.4e12, hoffmann_rounded):.4f},  "
       f"L(Gopher) = {chinchilla_loss(280e9, 300e9, hoffmann_rounded):.4f} nats (Hoffmann's rounded fit)")
@@ -615,7 +616,7 @@ check_close("float32 fixture: best size", _got_s, np.array([3.0, 1.0, 3.0]), ato
 # $b = 0.50$ with the interval $(0.501, 0.512)$, has its point estimate outside its own interval, which one fit of
 # this kind cannot produce.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "chinchilla_loss": "Part C", "min_over_curves": "Part C"})
 sim_sizes = np.geomspace(5e7, 5e10, 24)
 sim_C = np.geomspace(1e18, 1e22, 81)
@@ -668,7 +669,7 @@ plt.show()
 #   The size of the gap is an assumption here ($\kappa = 0.1$; Hoffmann et al., Fig. A1, show gaps of this order
 #   between a matched and a 5x too long cosine cycle); the table shows $\kappa = 0$ as well.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "chinchilla_loss": "Part C", "min_over_curves": "Part C"})
 D_MAX_KAPLAN = 2e10
 
@@ -763,7 +764,7 @@ def isoflop_optimum(N, loss):
 # budgets), find each profile's optimum, and fit $N_{opt}(C)$ and $D_{opt}(C)$. In the plot, each black tick
 # marks the vertex of the parabola fitted to that profile: it sits between runs, not on the best one.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "isoflop_optimum": "Part D"})
 iso_N_opt, iso_groups = [], []
@@ -935,7 +936,7 @@ def huber_loss(r, delta):
 # residual $\ln 1.15 \approx 0.14$) costs about 70 times less than under the squared loss, so a few such runs
 # cannot drag the fit.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "huber_loss": "Part E"})
 r_demo = np.array([-4.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 4.0])
 h_demo = huber_loss(r_demo, 1.0)  # expect [3.5, 0.5, 0.125, 0.0, 0.125, 0.5, 1.0, 3.5]
@@ -1046,7 +1047,7 @@ def fit_chinchilla(N, D, loss, delta=1e-3):
 # **Worked example.** Fit the 240 runs, time it, and compare with the published fits. The objective column is
 # the sum-Huber objective above evaluated at each set of constants: lower is better.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E"})
 def huber_objective(params, N, D, loss, delta=1e-3):
@@ -1079,7 +1080,7 @@ assert abs(fit3["E"] - 1.817) < 0.003 and abs(fit3["alpha"] - 0.347) < 0.003 and
 # replication offers: an optimiser that stopped early. Start L-BFGS-B at the paper's own constants and watch
 # the stopping rule at work:
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E"})
 def _huber_objective_and_gradient(theta, scale=1.0, log_N=np.log(N_runs), log_D=np.log(D_runs),
@@ -1276,7 +1277,7 @@ def compute_optimal(C, params):
 # **Worked example.** Hoffmann et al.'s Approach 3 puts a 40B-parameter model at Gopher's budget
 # (Table A3); the replication's fit and yours put it near 70B, which is Chinchilla's size.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E",
               "allocation_exponents": "Part F", "compute_optimal": "Part F"})
@@ -1297,7 +1298,7 @@ a_approach3, b_approach3 = allocation_exponents(fit3)
 # the IsoFLOP lines of the nine budgets and the compute-optimal frontier, where each IsoFLOP line touches its
 # lowest contour.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "huber_loss": "Part E", "fit_chinchilla": "Part E",
               "compute_optimal": "Part F"})
@@ -1443,9 +1444,10 @@ def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
 
 
 # %% nbgrader={"grade_id": "bootstrap_estimators", "locked": true}
-def approach2_estimate(subset):
+def approach2_estimate(subset, dropped=None):
     """Approach 2 on a subset of the 240 runs: IsoFLOP vertices per budget, then the two power laws.
-    A budget whose profile has no minimum in this subset (a downward parabola) is left out of that draw."""
+    A budget whose profile has no minimum in this subset (a downward parabola) is left out of that draw
+    (and appended to the list `dropped`, when one is given)."""
     budgets, n_opt = [], []
     for c in BUDGETS:
         near = subset[np.abs(np.log10(C_runs[subset] / c)) < 0.05]
@@ -1453,7 +1455,8 @@ def approach2_estimate(subset):
             n_opt.append(isoflop_optimum(N_runs[near], loss_runs[near]))
             budgets.append(c)
         except ValueError:
-            approach2_dropped.append(c)
+            if dropped is not None:
+                dropped.append(c)
     budgets, n_opt = np.array(budgets), np.array(n_opt)
     return fit_power_law(budgets, n_opt)[1], fit_power_law(budgets, budgets / (6.0 * n_opt))[1]
 
@@ -1483,11 +1486,12 @@ def refit_chinchilla(N, D, loss, start, scale=1.0, options=None, delta=1e-3):
     return {"E": math.exp(e), "A": math.exp(a), "B": math.exp(b), "alpha": float(alpha), "beta": float(beta)}
 
 
-def approach3_estimate(subset):
-    """Approach 3 on a subset: refit from the full-data optimum (a warm start: one L-BFGS run instead of a grid),
-    keep the constants for the extrapolation below, return (a, b)."""
-    params = refit_chinchilla(N_runs[subset], D_runs[subset], loss_runs[subset], start=fit3)
-    approach3_fits.append(params)
+def approach3_estimate(subset, start, fits=None):
+    """Approach 3 on a subset: refit from `start`, the full-data optimum (a warm start: one L-BFGS run instead of
+    a grid), append the constants to `fits` (for the extrapolation below) when given, return (a, b)."""
+    params = refit_chinchilla(N_runs[subset], D_runs[subset], loss_runs[subset], start=start)
+    if fits is not None:
+        fits.append(params)
     return allocation_exponents(params)
 
 # %% [markdown]
@@ -1495,15 +1499,15 @@ def approach3_estimate(subset):
 # replication's published uncertainty, and one more bootstrap: Approach 3 refitted from the paper's own constants
 # by an optimiser that stops as Part E's demonstration did (mean objective, default tolerances).
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "isoflop_optimum": "Part D", "huber_loss": "Part E",
               "fit_chinchilla": "Part E", "allocation_exponents": "Part F", "compute_optimal": "Part F",
               "bootstrap_exponents": "Part G"})
 approach2_dropped, approach3_fits = [], []
 t0 = time.perf_counter()
-boot2 = bootstrap_exponents(approach2_estimate, N_runs.size, seed=SEED)
-boot3 = bootstrap_exponents(approach3_estimate, N_runs.size, seed=SEED)
+boot2 = bootstrap_exponents(partial(approach2_estimate, dropped=approach2_dropped), N_runs.size, seed=SEED)
+boot3 = bootstrap_exponents(partial(approach3_estimate, start=fit3, fits=approach3_fits), N_runs.size, seed=SEED)
 boot_seconds = time.perf_counter() - t0
 
 
@@ -1680,7 +1684,7 @@ assert abs(_got_width / _want_width - 1) < 0.12, (
 # their 10th to 90th percentiles are a band around your fit's prediction (a band of the statistical error only:
 # the form of the law is taken as right).
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "isoflop_optimum": "Part D", "huber_loss": "Part E",
               "fit_chinchilla": "Part E", "allocation_exponents": "Part F", "compute_optimal": "Part F",
@@ -1742,7 +1746,7 @@ plt.show()
 # $N_{opt} = 4.68\times10^9$ at $10^{21}$ FLOPs and scales it as $C^{0.73}$; the rest come from the fits above.
 # The last column evaluates your fitted law at the two real models.
 
-# %%
+# %% grading="skip"
 finish_first({"fit_power_law": "Part A", "training_flops": "Part B", "chinchilla_loss": "Part C",
               "min_over_curves": "Part C", "isoflop_optimum": "Part D", "huber_loss": "Part E",
               "fit_chinchilla": "Part E", "allocation_exponents": "Part F", "compute_optimal": "Part F"})
@@ -1950,7 +1954,7 @@ def predict_n_opt(N, D, loss, C_target) -> float:
 # **Worked example.** Your design on the practice law, against three designs that spend the same budget
 # differently: every run at one size, the whole budget on one run, and a single IsoFLOP sweep.
 
-# %%
+# %% grading="skip"
 finish_first({"design_runs": "Part I"})
 my_design = design_runs(DESIGN_BUDGET)
 print(f"your design: {len(my_design)} runs, {design_cost(my_design):.3g} of {DESIGN_BUDGET:.0e} FLOPs")
