@@ -1,7 +1,10 @@
 """One submission never sees another's state: one worker grades a submission that leaves a variable,
-a patched module, an environment variable and files behind, then a clean one, whose test checks
-that none of it is there. (Each submission gets a fresh sandboxed kernel today; this test holds any
-future warm-kernel or pre-forked worker to the same standard.)"""
+a patched module, an environment variable, files and a running process behind, then a clean one,
+whose test checks that none of it is there. Both are kernels forked from the same warm zygote
+(see warm_kernels): what the zygote kills and wipes between them is what this test checks. A kernel
+can also signal the zygote that forked it (the same user in the sandbox): one that stops it or kills
+it costs only its own submission (the worker gives a zygote 10 s to answer, then ends its sandbox and
+starts another)."""
 from __future__ import annotations
 
 import nbformat
@@ -31,9 +34,13 @@ assert not os.path.exists("leak.txt") and not os.path.exists("/tmp/leak.txt"), "
 assert not hasattr(builtins, "LEAKED") and "LEAKED" not in globals(), "a variable from another submission"
 assert "LEAKED" not in os.environ, "an environment variable from another submission"
 assert np.sum([1, 2]) == 3, "a module patched by another submission"
+_left = [p for p in os.listdir("/proc") if p.isdigit() and os.path.exists(f"/proc/{p}/cmdline")
+         and b"leftover-marker" in open(f"/proc/{p}/cmdline", "rb").read()]
+assert not _left, "a process started by another submission"
 '''
 
-LEAK = '''import builtins, os
+LEAK = '''import builtins, os, subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # leftover-marker"])
 import numpy
 builtins.LEAKED = LEAKED = 1
 os.environ["LEAKED"] = "1"
@@ -41,6 +48,10 @@ numpy.sum = lambda *args, **kwargs: 42
 open("leak.txt", "w").write("left behind")
 open("/tmp/leak.txt", "w").write("left behind")
 '''
+
+
+STOP_ZYGOTE = "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)  # the process that forked this kernel"
+KILL_ZYGOTE = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
 
 
 def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_path):
@@ -51,12 +62,19 @@ def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_
     clean = notebook_from_script(scripts / "toy" / "toy.py")
     leaky = nbformat.reads(nbformat.writes(clean), as_version=4)
     leaky.cells.append(nbformat.v4.new_code_cell(LEAK))  # after the test: its own test passes
-    for student, nb in (("a_leaks", leaky), ("b_clean", clean), ("c_leaks", leaky), ("d_clean", clean)):
+    stops, kills = (nbformat.reads(nbformat.writes(clean), as_version=4) for _ in range(2))
+    stops.cells.append(nbformat.v4.new_code_cell(STOP_ZYGOTE))
+    kills.cells.append(nbformat.v4.new_code_cell(KILL_ZYGOTE))
+    for student, nb in (("a_leaks", leaky), ("b_clean", clean), ("c_leaks", leaky), ("d_clean", clean),
+                        ("e_stops_its_zygote", stops), ("f_clean", clean), ("g_kills_its_zygote", kills),
+                        ("h_clean", clean)):
         write_notebook(nb, course.submitted_dir / student / "toy" / "toy.ipynb")
     run = grade_class(course, jobs=1, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
     results = results_by_key(run)
-    for student in ("b_clean", "d_clean"):  # each graded right after a leaking one, by the same worker
+    for student in ("b_clean", "d_clean", "f_clean", "h_clean"):  # each right after a hostile one, same worker
         result = results[(student, "toy")]
         assert result.status == "graded" and result.points == 1, \
             f"{student}: {result.status} {result.points} {[(t.grade_id, t.message) for t in result.tests]}"
-    assert all(results[(s, "toy")].status != "failed" for s in ("a_leaks", "c_leaks"))
+    assert all(results[(s, "toy")].status != "failed" for s in ("a_leaks", "c_leaks", "e_stops_its_zygote"))
+    assert results[("g_kills_its_zygote", "toy")].status == "failed"  # its own kernel died with the zygote
+

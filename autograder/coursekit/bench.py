@@ -5,9 +5,10 @@
 2. Per notebook: the wall time to execute the solution (every cell, hidden tests included) in a
    fresh kernel, and the time `make grade` takes for one complete submission in a fresh course.
 3. One submission of the first notebook, step by step: the run's own steps (the grader process)
-   and, inside "workers grading", the worker's (kernel start, the setup cells' imports and data,
-   the student's cells, the instructor cells still run, the tests, the grader's known-answer
-   cells, nbgrader's own work, the feedback page), with what is left unaccounted.
+   and, inside "workers grading", the worker's (its zygote's start with the imports, once per
+   worker; the kernel's start, forked from it; the setup cells, the student's cells, the instructor
+   cells still run, the tests, the grader's known-answer cells, nbgrader's own work, the feedback
+   page), with what is left unaccounted.
 4. A class of N copies of that notebook, in one run: `make grade` with `jobs` workers, the same
    with every instructor cell run (EVERYCELL=1, the grader before it skipped any), and plain
    `nbgrader autograde` (the CLI, serial); the speed-ups, the mean seconds per step of a submission,
@@ -150,7 +151,8 @@ def print_one_submission(seconds: float, run, imports_s: float) -> None:
             for step, part in result.timings.items():
                 if step in ("merge into the gradebook",):
                     continue
-                extra = f"   (of which imports, measured apart: {imports_s:.2f} s)" if step == "locked setup cells" else ""
+                extra = (f"   (their imports alone take {imports_s:.2f} s in a fresh interpreter: here the zygote "
+                         "has them)") if step == "locked setup cells" else ""
                 print(f"  {'':9s}  {part:7.2f} s  {step}{extra}")
             inside = sum(v for k, v in result.timings.items() if k != "merge into the gradebook")
             print(f"  {'':9s}  {run.steps[waiting] - inside:7.2f} s  job to the worker, result back (the rest)")
@@ -174,9 +176,10 @@ def print_class(size: int, jobs: int, rows: list[tuple[str, float]], run) -> Non
           f"+ overhead {per_core - must_run:.2f} s (goal: under 0.5 s)")
     memory = [r.memory_mb for r in graded(run) if r.memory_mb]
     if memory:
-        worker, kernel = max(m.get("worker", 0) for m in memory), max(m.get("kernel", 0) for m in memory)
-        print(f"  peak memory per worker: {worker:.0f} MB (the worker process) + {kernel:.0f} MB (its largest kernel)"
-              f" = {worker + kernel:.0f} MB")
+        peak = {part: max(m.get(part, 0.0) for m in memory) for part in ("worker", "zygote", "kernel")}
+        print(f"  peak memory per worker: {peak['worker']:.0f} MB (the worker process) + {peak['zygote']:.0f} MB "
+              f"(its zygote) + {peak['kernel']:.0f} MB (its largest kernel, which shares the zygote's pages until it "
+              f"writes them) = at most {sum(peak.values()):.0f} MB")
 
 
 def main(args) -> int:

@@ -21,6 +21,7 @@ from .known_answers import check_known_answers, insert_known_answers, remove_kno
 from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Job, SubmissionResult, TestOutcome
 from .source_flags import flag_notebook
 from .submission_checks import repair_graded_cells
+from .tracked_execute import EXECUTE_SECONDS, cell_digest, cell_seconds, tracked_execute_class
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
@@ -29,110 +30,6 @@ NOT_RERUN_LABEL = ("[not re-run by the grader: no grade depends on this cell; an
                    "submitted]\n")
 SKIPPED = ("CellSkipped", "the grader skipped this cell: it did not stop when interrupted at its time limit, "
                           "so the notebook was graded again in a fresh kernel without it")
-
-
-def cell_digest(source: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(source.encode()).hexdigest()
-
-
-EXECUTE_SECONDS: dict[str, float] = {}  # this worker's current job: kernel start, whole execution (see TrackedExecute)
-
-
-def _seconds(execution: dict) -> float:
-    """A cell's run time from nbclient's timing metadata (0 when it did not run)."""
-    from datetime import datetime
-
-    try:
-        start, end = execution["iopub.execute_input"], execution["shell.execute_reply"]
-        return (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-    except (KeyError, TypeError, ValueError):
-        return 0.0
-
-
-def cell_seconds(executed: nbformat.NotebookNode, source_cells: list, grader_cells: set[str]) -> dict[str, float]:
-    """Seconds the kernel spent on each kind of cell: locked setup, student, instructor, tests, grader's own."""
-    instructor = {c.source for c in source_cells if c.cell_type == "code" and "nbgrader" not in c.metadata}
-    totals = dict.fromkeys(("locked setup cells", "student cells", "instructor cells run", "test cells",
-                            "known-answer cells"), 0.0)
-    for cell in executed.cells:
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.source in grader_cells:
-            kind = "known-answer cells"
-        elif meta.get("grade") and not meta.get("solution"):
-            kind = "test cells"
-        elif meta.get("locked"):
-            kind = "locked setup cells"
-        elif not meta and cell.source in instructor:
-            kind = "instructor cells run"
-        else:
-            kind = "student cells"
-        totals[kind] += _seconds(cell.metadata.get("execution", {}))
-    return {k: round(v, 3) for k, v in totals.items()}
-
-
-class StuckKernel(RuntimeError):
-    """The kernel never answered the interrupt of a timed-out cell (its digest is the message)."""
-
-
-def tracked_execute_class():
-    """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
-    answered: if the kernel never answers again, that cell is the one to skip on a retry."""
-    from nbclient.util import run_sync
-    from nbgrader.preprocessors import Execute
-    from traitlets import Unicode
-
-    class TrackedExecute(Execute):
-        progress_path = Unicode("").tag(config=True)
-
-        def preprocess(self, nb, resources=None, km=None):
-            started = time.perf_counter()
-            try:
-                return super().preprocess(nb, resources, km)
-            finally:
-                EXECUTE_SECONDS["execute"] = time.perf_counter() - started
-
-        async def async_start_new_kernel(self, **kwargs):
-            started = time.perf_counter()
-            await super().async_start_new_kernel(**kwargs)
-            EXECUTE_SECONDS["kernel start"] = time.perf_counter() - started
-
-        async def async_start_new_kernel_client(self):
-            started = time.perf_counter()
-            try:
-                return await super().async_start_new_kernel_client()
-            finally:
-                EXECUTE_SECONDS["kernel start"] = EXECUTE_SECONDS.get("kernel start", 0.0) + time.perf_counter() - started
-
-        async def _async_cleanup_kernel(self):
-            started = time.perf_counter()
-            try:
-                await super()._async_cleanup_kernel()
-            finally:
-                EXECUTE_SECONDS["kernel shutdown"] = EXECUTE_SECONDS.get("kernel shutdown", 0.0) + time.perf_counter() - started
-
-        _cleanup_kernel = run_sync(_async_cleanup_kernel)
-        start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the sync names to its own
-        start_new_kernel_client = run_sync(async_start_new_kernel_client)
-
-        def on_cell_executed(self, **kwargs):
-            super().on_cell_executed(**kwargs)
-            if not self.progress_path:
-                return
-            path = Path(self.progress_path)
-            if kwargs["execute_reply"]["content"].get("ename") == "CellTimeoutError":
-                if path.exists() and path.read_text():
-                    # a second cell timed out and the kernel never answered in between: stop here
-                    raise StuckKernel(path.read_text())
-                path.write_text(cell_digest(kwargs["cell"].source))
-            else:  # the kernel answered: whatever timed out before was not stuck for good
-                path.write_text("")
-
-    return TrackedExecute
 
 
 def docstring(source: str) -> str:
@@ -259,7 +156,8 @@ def execute_job(job: Job) -> SubmissionResult:
     from nbgrader.apps.api import NbGraderAPI
 
     from .nbgrader_config import course_config
-    from .sandbox import KERNEL_NAME as SANDBOX_KERNEL
+    from .sandbox import KERNEL_NAME as SANDBOX_KERNEL, WARM_KERNEL_NAME as WARM_KERNEL
+    from .warm_kernels import current_zygote, empty_folder
 
     started = time.monotonic()
     work = Path(job.work_dir)
@@ -287,8 +185,13 @@ def execute_job(job: Job) -> SubmissionResult:
                                               "time limit; the rest was graded in a fresh kernel"]))
     notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
-    ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
-    config = course_config(work, ipc_prefix=Path(ipc_dir) / "k", cell_timeout_s=job.cell_timeout_s)
+    zygote = current_zygote() if job.sandboxed and job.warm_kernel else None
+    if zygote is not None:  # the kernel's sockets go where the zygote's sandbox sees them
+        ipc_dir, ipc_prefix = zygote.socket_dir, Path(zygote.socket_dir) / f"k{secrets.token_hex(6)}"
+    else:
+        ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
+        ipc_prefix = Path(ipc_dir) / "k"
+    config = course_config(work, ipc_prefix=ipc_prefix, cell_timeout_s=job.cell_timeout_s)
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
 
@@ -300,13 +203,16 @@ def execute_job(job: Job) -> SubmissionResult:
     config.Execute.shutdown_kernel = "immediate"
     job.progress_file.unlink(missing_ok=True)
     if job.sandboxed:
-        config.Execute.kernel_name = SANDBOX_KERNEL
+        config.Execute.kernel_name = WARM_KERNEL if zygote is not None else SANDBOX_KERNEL
     EXECUTE_SECONDS.clear()
     prepared = time.monotonic()
     try:
         result = NbGraderAPI(config=config).autograde(job.assignment, job.student, force=True, create=True)
     finally:
-        shutil.rmtree(ipc_dir, ignore_errors=True)
+        if zygote is not None:  # the folder stays for the next kernel, empty: nothing of this one is left
+            empty_folder(Path(ipc_dir))
+        else:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
     autograded = time.monotonic()
     outcome = SubmissionResult(job.student, job.assignment, GRADED, reason=note, flags=flags, sandboxed=job.sandboxed)
     executed_path = work / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"

@@ -305,9 +305,15 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
     if grading.todo:
         from .feedback import exporter
 
-        exporter(warm_with=[course.source_notebook(a) for a in course.assignments()])  # workers inherit it
+        # the workers inherit a loaded exporter that has rendered the instructor's cells of what they grade
+        # (worth it from two submissions on: each page then costs a fraction of a second)
+        if len(grading.todo) > 1:
+            exporter(warm_with=[course.source_notebook(a) for a in sorted({j.assignment for j in grading.todo.values()})])
         step("load the feedback exporter")
-        pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir)  # before tqdm's thread: workers fork
+        from .warm_kernels import preload_modules
+
+        preload = preload_modules([course.source_notebook(a) for a in sorted({j.assignment for j in grading.todo.values()})])
+        pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir, preload)  # before tqdm's thread: workers fork
         step("start the workers")
         bar = tqdm(total=len(grading.todo), desc="grading", unit="notebook", disable=not progress,
                    bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")

@@ -99,6 +99,7 @@ class Job:
     sandboxed: bool = True
     skip_cells: list[str] = field(default_factory=list)  # sha256 of cells that never answered an interrupt
     skip_unneeded: bool = True  # leave out the instructor cells no grade depends on (see cell_skipping)
+    warm_kernel: bool = True  # fork the kernel from the worker's zygote (see warm_kernels), if it has one
     # the feedback page, rendered by the worker: where, the student's id, the written answers' grades so far
     feedback_out: str = ""
     student_name: str = ""

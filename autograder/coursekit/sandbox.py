@@ -6,8 +6,9 @@ into a folder on JUPYTER_PATH by the grader only, never installed for students) 
 
     python -m coursekit.sandbox -f {connection_file}
 
-which execs `bwrap` around `ipykernel_launcher`, so nbgrader itself is unchanged. Inside, the
-kernel and everything it starts:
+which execs `bwrap` around `ipykernel_launcher`, so nbgrader itself is unchanged (or, with the
+`fm-course-warm` kernelspec, forks the kernel from the worker's zygote, which runs in a sandbox made
+by the same command line: see `warm_kernels`). Inside, the kernel and everything it starts:
 
 - run as uid/gid 65534 ("nobody") with no capabilities, in new user, pid, network, ipc, uts and
   cgroup namespaces (`--unshare-all`): no network but an empty loopback, and nothing outlives
@@ -37,6 +38,8 @@ from .sandbox_caps import (MAX_PROCESSES, MEMORY_LIMIT_MB, TMP_SIZE_MB, WORK_SIZ
                            remove_cgroups)
 
 KERNEL_NAME = "fm-course-sandbox"
+WARM_KERNEL_NAME = "fm-course-warm"  # the same, started by warm_kernels.WarmKernelProvisioner
+WARM_PROVISIONER = "coursekit-warm-kernel"  # its entry point (pyproject.toml)
 SANDBOX_UID = 65534
 WORK = "/grading/work"  # the kernel's writable copy of its folder, and its cwd
 DATA = "/grading/data"  # the course's data/, read-only
@@ -148,6 +151,12 @@ def write_kernelspec(folder: Path) -> Path:
             # bwrap does not forward signals: interrupts travel as messages on the control channel
             "interrupt_mode": "message", "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    # the same kernel, forked from the worker's zygote where there is one (see warm_kernels)
+    warm_dir = folder / "kernels" / WARM_KERNEL_NAME
+    warm_dir.mkdir(parents=True, exist_ok=True)
+    warm = {**spec, "display_name": "Python (course grader, sandboxed, warm)",
+            "metadata": {"debugger": False, "kernel_provisioner": {"provisioner_name": WARM_PROVISIONER}}}
+    (warm_dir / "kernel.json").write_text(json.dumps(warm, indent=1))
     return folder
 
 

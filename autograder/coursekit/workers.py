@@ -40,11 +40,18 @@ def write_own_feedback(job: Job, result: SubmissionResult) -> None:
 
 
 def peak_memory_mb() -> dict[str, float]:
-    """The peak resident memory of this worker and of the largest kernel it has run so far."""
+    """The peak resident memory of this worker, of its zygote, and of the kernel it last ran (the
+    zygote measures its kernels; a cold kernel's memory is not known here)."""
     import resource
 
-    return {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "kernel": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+    from .warm_kernels import _ZYGOTE
+
+    memory = {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if _ZYGOTE:
+        memory["zygote"] = _ZYGOTE[0].peak_mb
+        if _ZYGOTE[0].kernel is not None and _ZYGOTE[0].kernel.peak_mb:
+            memory["kernel"] = _ZYGOTE[0].kernel.peak_mb
+    return memory
 
 
 def _die_with_parent(parent: int) -> None:
@@ -59,12 +66,13 @@ def _die_with_parent(parent: int) -> None:
                 os._exit(1)
 
 
-def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
+def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[str]) -> None:
     """A worker process: import nbgrader once, then execute jobs until told to stop."""
     import threading
 
     from .sandbox import ENV_DATA_DIR
     from .sandbox_caps import remove_cgroups
+    from .warm_kernels import ENV_PRELOAD, current_zygote, stop_zygote
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle: it closes the pool
@@ -79,15 +87,25 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
     os.environ["MPLBACKEND"] = "Agg"
     if kernelspec_dir:  # the grader's sandboxed kernelspec, seen by this process only
         os.environ["JUPYTER_PATH"] = kernelspec_dir + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+        os.environ[ENV_PRELOAD] = ",".join(preload)
+        started = time.monotonic()
+        current_zygote()  # imports paid now, once for this worker (see warm_kernels)
+        zygote_s = round(time.monotonic() - started, 3)
+    else:
+        zygote_s = 0.0
 
     while True:
         job = conn.recv()
         if job is None:
+            stop_zygote()
             return
         try:
             result = execute_job(Job(**job))
             write_own_feedback(Job(**job), result)
             result.memory_mb = peak_memory_mb()
+            if zygote_s and result.timings:  # the first job of this worker waited for it
+                result.timings["warm-kernel zygote start (once per worker)"] = zygote_s
+                zygote_s = 0.0
         except Exception as error:  # a bug or a broken submission must not take the run down
             result = SubmissionResult(job["student"], job["assignment"], FAILED,
                                       f"grader error (not the student's fault: a TA runs `make grade` again, and "
@@ -100,17 +118,18 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int) -> None:
 class WorkerPool:
     """`size` worker processes, each running one job at a time; stuck workers are replaced."""
 
-    def __init__(self, size: int, kernelspec_dir: str | None = None):
+    def __init__(self, size: int, kernelspec_dir: str | None = None, preload: list[str] | None = None):
         # fork: workers inherit the imported nbgrader instead of paying seconds of imports each;
         # the pool starts before any thread (tqdm's monitor) exists in this process.
         self.context = mp.get_context("fork")
         self.size = max(1, size)
         self.kernelspec_dir = kernelspec_dir
+        self.preload = list(preload or [])  # modules each worker's zygote imports (warm kernels)
         self.workers: list[tuple[mp.Process, object]] = [self._start() for _ in range(self.size)]
 
     def _start(self):
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir, os.getpid()), daemon=True)
+        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir, os.getpid(), self.preload), daemon=True)
         process.start()
         return process, parent
 
