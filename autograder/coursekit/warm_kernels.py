@@ -187,12 +187,6 @@ class WarmKernel:
 _ZYGOTE: list[Zygote] = []  # this worker's
 
 
-def zygote_socket_dir() -> str | None:
-    """The folder this worker's kernels must put their sockets in (bound into the zygote's sandbox)."""
-    zygote = current_zygote()
-    return zygote.socket_dir if zygote is not None else None
-
-
 def current_zygote() -> Zygote | None:
     """This worker's zygote, started (again) if needed; None if it cannot be (kernels start cold)."""
     if _ZYGOTE and not _ZYGOTE[0].alive():  # between jobs: nothing uses its folders any more
@@ -224,10 +218,10 @@ class WarmKernelProvisioner(LocalProvisioner):
     """Starts the kernel as a fork of the worker's zygote; the cold sandbox launcher if there is none."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        zygote = current_zygote()
+        zygote = _ZYGOTE[0] if _ZYGOTE else None  # the one execute_job chose (never replaced here)
         connection_file = Path(self.parent.connection_file)
         socket_dir = str(Path(self.connection_info.get("ip", "")).parent)
-        if zygote is None or socket_dir != zygote.socket_dir:
+        if zygote is None or not zygote.alive() or socket_dir != zygote.socket_dir:
             return await super().launch_kernel(cmd, **kwargs)
         cwd = Path(kwargs.get("cwd") or os.getcwd())
         arguments = cmd[cmd.index("-f") + 2:] if "-f" in cmd else []  # what follows the connection file
