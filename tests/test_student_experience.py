@@ -114,11 +114,12 @@ def test_validate_and_the_grader_agree_on_every_example_submission(example_class
             f"{name}: Validate and the grader disagree (the grader took points off {sorted(lost)})"
 
 
-def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_class_parallel):
+def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_class_unsandboxed):
     """In the graded notebooks of the blank and partial students, every error in a cell that is neither a test nor
     a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment).
-    Every notebook whose source calls finish_first is held to this (all three do)."""
-    course, _, _ = example_class_parallel
+    Every notebook whose source calls finish_first is held to this (all three do). Read in the class graded
+    with every cell run (EVERYCELL=1): `make grade` does not re-run the guarded experiment cells."""
+    course, _ = example_class_unsandboxed
     guarded = [a for a in assignments() if "finish_first({" in source_script(a).read_text()]
     assert guarded, "no notebook uses finish_first"
     for assignment in guarded:
