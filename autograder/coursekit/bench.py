@@ -14,6 +14,8 @@
    `nbgrader autograde` (the CLI, serial); the speed-ups, the mean seconds per step of a submission,
    the serial merge per submission, the overhead per submission beyond the cells that must run,
    and the peak memory of a worker and of its kernel.
+5. The gradebook merge on a simulated class of 10,000 submissions of a tiny assignment (submissions
+   per second), and the grader's whole serial part per submission.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from nbclient import NotebookClient
 
 from .example_class import fill, solution_sources
 from .grading import grade_class
-from .model import Course
+from .model import Course, SubmissionResult
 from .paths import BUILD_DIR, DATA_DIR, KERNEL_NAME, assignments
 from .releases import student_notebook
 from .sources import notebook_from_script, source_script, write_notebook
@@ -113,6 +115,93 @@ def time_plain_nbgrader(root: Path, assignment: str, size: int) -> float:
     return time.perf_counter() - started
 
 
+TINY_ASSIGNMENT = '''# %% nbgrader={"grade_id": "answer", "solution": true}
+def answer():
+    ### BEGIN SOLUTION
+    return 42
+    ### END SOLUTION
+
+# %% nbgrader={"grade_id": "test_value", "grade": true, "points": 2}
+"""answer() is 42."""
+assert answer() == 42
+
+# %% nbgrader={"grade_id": "test_type", "grade": true, "points": 1}
+"""answer() is an int."""
+assert isinstance(answer(), int)
+
+# %% [markdown] nbgrader={"grade_id": "why", "solution": true, "grade": true, "points": 1}
+# ### BEGIN SOLUTION
+# Because.
+# ### END SOLUTION
+'''
+
+
+def tiny_result(student: str, index: int):
+    """A graded result of the tiny assignment, its scores drawn from `index` (known to the caller)."""
+    from .model import GRADED, TestOutcome
+
+    unanswered = index % 5 == 0
+    tests = [TestOutcome("test_value", 2.0, 2.0 * (index % 2)), TestOutcome("test_type", 1.0, float(index % 3 > 0)),
+             TestOutcome("why", 1.0, 0.0 if unanswered else None, manual=True)]
+    return SubmissionResult(student, "tiny", GRADED, tests=tests, unanswered=["answer", "why"] if unanswered else [])
+
+
+def tiny_course(root: Path):
+    """A course with the tiny assignment registered; its ClassGrading, checked (as `make grade` starts)."""
+    from .class_grading import ClassGrading
+
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "scripts" / "tiny").mkdir(parents=True)
+    (root / "scripts" / "tiny" / "tiny.py").write_text(TINY_ASSIGNMENT)
+    course = Course(root / "course", scripts_dir=root / "scripts")
+    grading = ClassGrading(course, force=True, cell_timeout_s=60, unsafe=True)
+    grading.check()
+    return grading
+
+
+def time_merge(root: Path, count: int) -> tuple[float, Course]:
+    """Seconds to merge `count` graded submissions of the tiny assignment into its gradebook, in the
+    grader's batches; the course (to check what its gradebook holds)."""
+    from .gradebook_merge import entry_for
+
+    grading = tiny_course(root)
+    entries = [entry_for(tiny_result(f"s{index:05d}", index)) for index in range(count)]
+    started = time.perf_counter()
+    for entry in entries:
+        assert not grading.merging.add(entry)
+    assert not grading.merging.flush()
+    return time.perf_counter() - started, grading.course
+
+
+def time_serial_part(root: Path, count: int) -> tuple[float, Course]:
+    """Seconds the grader's whole serial part per submission (`ClassGrading.finish`: the result stored,
+    the executed notebook moved for the formgrader, the work folder removed, the scores merged in
+    batches) takes for `count` submissions of the tiny assignment, as if the workers had just returned
+    them; the course."""
+    from .model import Job
+
+    grading = tiny_course(root)
+    course = grading.course
+    source = course.source_notebook("tiny").read_bytes()
+    results = []
+    for index in range(count):  # what the workers would leave: a work folder with the executed notebook
+        student = f"s{index:05d}"
+        work = course.state_dir / "work" / f"{student}__tiny"
+        executed = work / "autograded" / student / "tiny" / "tiny.ipynb"
+        executed.parent.mkdir(parents=True)
+        executed.write_bytes(source)
+        grading.todo[(student, "tiny")] = Job(student, "tiny", "", "", "", str(work), 60.0, 60)
+        grading.fingerprints[(student, "tiny")] = f"simulated-{index}"
+        result = tiny_result(student, index)
+        result.feedback_of = result.page_digest()  # as if its worker had written the page
+        results.append(result)
+    started = time.perf_counter()
+    for result in results:
+        grading.finish(result)
+    grading.flush_merge()
+    return time.perf_counter() - started, course
+
+
 def import_seconds(assignment: str) -> float:
     """Seconds a fresh interpreter takes for the import lines of the notebook's setup cell."""
     import ast
@@ -170,7 +259,8 @@ def print_class(size: int, jobs: int, rows: list[tuple[str, float]], run) -> Non
         print(f"    {value:6.2f} s  {name}")
     per_core = rows[0][1] * jobs / size
     must_run = sum(means.get(k, 0.0) for k in MUST_RUN)
-    merge = run.steps.get("store each result, merge it into the gradebook (serial)", 0.0)
+    merge = (run.steps.get("store each result, merge it into the gradebook (serial)", 0.0)
+             + run.steps.get("merge the last batch into the gradebook (serial)", 0.0))
     print(f"  serial part (store, merge into the gradebook): {merge / size:.3f} s per submission")
     print(f"  worker-seconds per submission {per_core:.2f} s = cells that must run {must_run:.2f} s "
           f"+ overhead {per_core - must_run:.2f} s (goal: under 0.5 s)")
@@ -204,5 +294,10 @@ def main(args) -> int:
                                                                   every_cell=True)[0]),
             ("nbgrader autograde (CLI, serial)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
     print_class(size, jobs, rows, fast[1])
+    merge_s, _ = time_merge(workdir / "merge", 10_000)
+    serial_s, _ = time_serial_part(workdir / "serial", 1_000)
+    print(f"\ngradebook merge, a simulated class of 10,000 submissions of a tiny assignment: {merge_s:.1f} s, "
+          f"{10_000 / merge_s:.0f} submissions/s (batches of 100)\nthe grader's whole serial part (result stored, "
+          f"executed notebook moved, merged), 1,000 such submissions: {serial_s * 1000 / 1_000:.1f} ms each")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0

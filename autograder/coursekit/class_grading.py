@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gradebook import (apply_manual_scores, ensure_gradebook, merge_into_gradebook, read_manual_grades,
-                        remerge_from_autograded, restore_scores, sync_assignments)
+from .gradebook import apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores, sync_assignments
+from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
 from .submission_checks import precheck
@@ -60,6 +60,7 @@ class ClassGrading:
         self.fresh: set[Key] = set()  # their feedback must be (re)written
         self.ignored_manual: list[str] = []
         self.intake_notes: dict[Key, str] = {}
+        self.merging = BatchedMerge(course)  # graded results into the gradebook, a batch at a time
 
     # -- 1. check
     def check(self) -> None:
@@ -103,10 +104,13 @@ class ClassGrading:
         fingerprint = submission_fingerprint(folder, self.digests[assignment], not self.unsafe)
         self.fingerprints[key] = fingerprint
         if not self.force and previous is not None and previous.fingerprint == fingerprint:
-            if previous.status != GRADED or key in self.manual.held or remerge_from_autograded(self.course, previous):
+            executed = self.course.executed_notebook(student, assignment)
+            if previous.status != GRADED or key in self.manual.held or executed.exists():
                 changed = self._take_manual(previous)
                 self.reused.add(key)
                 self._keep(previous, fresh=changed)
+                if previous.status == GRADED and key not in self.manual.held:  # a rebuilt gradebook: put it back
+                    self._merge_failed(self.merging.add(entry_for(previous)))
                 return
             # graded, but neither in the gradebook nor with its executed notebook: grade it again
         reason = precheck(folder, assignment)
@@ -163,10 +167,10 @@ class ClassGrading:
         executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
         merge_started = time.monotonic()
         if result.status == GRADED:
-            merge_error = merge_into_gradebook(course, result.student, result.assignment,
-                                               Path(job.work_dir) / "autograded")
-            if merge_error:
-                result.status, result.reason, result.tests = FAILED, f"could not save grades: {merge_error}", []
+            try:
+                store_executed_notebook(course, *key, executed.parent)
+            except OSError as error:
+                result.status, result.reason, result.tests = FAILED, f"could not save grades: {error}", []
             else:
                 previous = course.load_result(*key)
                 if key not in self.manual.held and previous is not None:  # rebuilt gradebook: keep stored manual grades
@@ -176,11 +180,13 @@ class ClassGrading:
         elif result.status == NEEDS_REVIEW and executed.exists():  # kept for the TA (not in the gradebook)
             course.executed_notebook(*key).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(executed, course.executed_notebook(*key))
-        if result.timings:
-            result.timings["merge into the gradebook"] = round(time.monotonic() - merge_started, 3)
         shutil.rmtree(job.work_dir, ignore_errors=True)
         job.progress_file.unlink(missing_ok=True)
         self._keep(result, fresh=False)
+        if result.status == GRADED:  # into the gradebook with the next batch (a killed run: see _plan)
+            self._merge_failed(self.merging.add(entry_for(result)))
+        if result.timings:
+            result.timings["merge into the gradebook"] = round(time.monotonic() - merge_started, 3)
         if result.feedback_of != result.page_digest():  # the worker's page is not what is stored
             started = time.monotonic()
             self.write_feedback([result])
@@ -188,6 +194,16 @@ class ClassGrading:
             if result.timings:
                 result.timings["feedback page (again, by the grader)"] = round(time.monotonic() - started, 3)
             self.course.save_result(result)
+
+    def _merge_failed(self, failed: dict[Key, str]) -> None:
+        """Results whose rows the gradebook refused: failed, with why (their pages are rewritten)."""
+        for key, why in failed.items():
+            result = self.results[key]
+            result.status, result.reason, result.tests = FAILED, f"could not save grades: {why}", []
+            self._keep(result, fresh=True)
+
+    def flush_merge(self) -> None:
+        self._merge_failed(self.merging.flush())
 
     def retry_without_stuck_cell(self, job: Job) -> Job | None:
         """A job whose kernel never answered an interrupt: once, a fresh kernel without that cell."""
@@ -211,6 +227,7 @@ class ClassGrading:
         from .reports import write_reports
         from .summary_page import write_summary_html
 
+        self.flush_merge()
         results = sorted(self.results.values(), key=lambda r: (r.student, r.assignment))
         restored = restore_scores(self.course, results)
         if restored.corrected:

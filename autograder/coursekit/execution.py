@@ -90,6 +90,14 @@ def read_outcomes(executed: nbformat.NotebookNode, source_path: Path) -> list[Te
     return outcomes
 
 
+def unanswered_cells(executed: nbformat.NotebookNode) -> list[str]:
+    """The answer cells left exactly as released, as nbgrader's SaveAutoGrades tells them (checksum)."""
+    from nbgrader.utils import compute_checksum, is_solution, is_task
+
+    return [c.metadata["nbgrader"]["grade_id"] for c in executed.cells
+            if is_solution(c) and not is_task(c) and c.metadata["nbgrader"].get("checksum") == compute_checksum(c)]
+
+
 _KNOWN_FAILURES = (("DeadKernelError", "the kernel died while running the notebook (out of memory, or the "
                                        "notebook ended its own process): run it top to bottom in a fresh kernel"),
                    ("Kernel died", "the kernel died while running the notebook (out of memory, or the notebook "
@@ -156,7 +164,7 @@ def execute_job(job: Job) -> SubmissionResult:
     from nbgrader.apps.api import NbGraderAPI
 
     from .nbgrader_config import course_config
-    from .sandbox import KERNEL_NAME as SANDBOX_KERNEL, WARM_KERNEL_NAME as WARM_KERNEL
+    from .sandbox import GRADER_KERNEL_ARGUMENTS, KERNEL_NAME as SANDBOX_KERNEL, WARM_KERNEL_NAME as WARM_KERNEL
     from .warm_kernels import current_zygote, empty_folder
 
     started = time.monotonic()
@@ -202,8 +210,10 @@ def execute_job(job: Job) -> SubmissionResult:
     # every output is in by then: a graceful shutdown only waits (seconds) for the kernel to wind down
     config.Execute.shutdown_kernel = "immediate"
     job.progress_file.unlink(missing_ok=True)
-    if job.sandboxed:
+    if job.sandboxed:  # the sandbox's launchers add GRADER_KERNEL_ARGUMENTS themselves
         config.Execute.kernel_name = WARM_KERNEL if zygote is not None else SANDBOX_KERNEL
+    else:
+        config.Execute.extra_arguments = list(GRADER_KERNEL_ARGUMENTS)
     EXECUTE_SECONDS.clear()
     prepared = time.monotonic()
     try:
@@ -244,6 +254,7 @@ def execute_job(job: Job) -> SubmissionResult:
                                                                            - EXECUTE_SECONDS.get("execute", 0.0), 3)}
         nbformat.write(remove_known_answers(executed, plan), executed_path)
         outcome.tests = read_outcomes(executed, Path(job.source_notebook))
+        outcome.unanswered = unanswered_cells(executed)
         if problems:
             outcome.status = NEEDS_REVIEW
             outcome.reason = "; ".join(problems)

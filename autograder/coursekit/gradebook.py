@@ -1,8 +1,7 @@
-"""The course gradebook (nbgrader's sqlite database): the grader writes it, and only from its results.
+"""The course gradebook (nbgrader's, at its `db_url`): the grader writes it, and only from its results.
 
 - `sync_assignments`: the gradebook learns the current source of each assignment.
-- `merge_into_gradebook`: nbgrader's `autograde`, with execution off, stores an executed
-  notebook's submission (the notebook the formgrader shows).
+- graded submissions go in by batches (see `gradebook_merge`).
 - `read_manual_grades`: what graders entered in the formgrader. Only written answers count:
   points of autograded tests come from the autograder alone, so a manual score on a test cell
   (a way to forge a grade through the gradebook) is reported and ignored.
@@ -15,11 +14,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .model import FAILED, GRADED, NEEDS_REVIEW, Course, SubmissionResult, file_digest
 
@@ -98,35 +95,6 @@ def ensure_gradebook(course: Course) -> str:
     if synced.exists():
         synced.unlink()
     return problem + "; rebuilt from the stored results (manual grades included)"
-
-
-def merge_into_gradebook(course: Course, student: str, assignment: str, autograded_root: Path) -> str:
-    """Store an executed submission (autograded_root/<student>/<assignment>/) in the course gradebook; '' or the error."""
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
-
-    from .execution import summarise_failure
-
-    config = course.config()
-    config.CourseDirectory.submitted_directory = str(autograded_root)
-    config.Autograde.sanitize_preprocessors = [CheckCellMetadata]  # sanitised in the private course
-    config.Autograde.autograde_preprocessors = [LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-    with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on every regrade; harmless
-        warnings.simplefilter("ignore")
-        result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
-    return "" if result["success"] else summarise_failure(result.get("log", ""))
-
-
-def remerge_from_autograded(course: Course, result: SubmissionResult) -> bool:
-    """Put a graded submission back into a rebuilt gradebook from its executed notebook; False if gone."""
-    executed = course.executed_notebook(result.student, result.assignment)
-    if not executed.exists():
-        return False
-    with tempfile.TemporaryDirectory(dir=course.state_dir, prefix="remerge-") as folder:
-        target = Path(folder) / result.student / result.assignment
-        target.mkdir(parents=True)
-        shutil.copy(executed, target / executed.name)
-        return merge_into_gradebook(course, result.student, result.assignment, Path(folder)) == ""
 
 
 @dataclass

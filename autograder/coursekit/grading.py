@@ -10,10 +10,10 @@
    zygote (`warm_kernels`), with known-answer cells, without the instructor cells no grade needs
    (`cell_skipping`); the worker then renders the student's feedback page.
 4. **Store and merge** (serial, in this process, as each notebook finishes, see `class_grading`):
-   the result is saved at once (a killed run loses only the notebooks in flight), and nbgrader's
-   `autograde` with execution off stores the executed notebook in the course gradebook for the
-   formgrader (a feedback page is rewritten here only if the stored result differs from the one
-   the worker rendered).
+   the result and the executed notebook are saved at once (a killed run loses only the notebooks
+   in flight), and the scores reach the gradebook in batches, one transaction each
+   (`gradebook_merge`); a feedback page is rewritten here only if the stored result differs from
+   the one the worker rendered.
 5. **Restore and report**: the gradebook is made to say exactly what the stored results say
    (every score it held otherwise is listed); the reports cover every student of the roster.
 
@@ -116,6 +116,8 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
             bar.close()
             remove_cgroups(wait_s=5.0)
             step("stop the workers")
+            grading.flush_merge()
+            step("merge the last batch into the gradebook (serial)")
     run = grading.wrap_up(started, sandbox, interrupted)
     step("restore the gradebook, write the reports")
     run.steps = steps

@@ -57,6 +57,7 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step of grading it (see `make bench`)
     memory_mb: dict[str, float] = field(default_factory=dict)  # peak resident memory of the worker and its kernels
     feedback_of: str = ""  # digest of what the feedback page written by the worker shows (see page_digest)
+    unanswered: list[str] = field(default_factory=list)  # answer cells left as released (the gradebook's "No response.")
 
     def page_digest(self) -> str:
         """What a feedback page shows of this result, as a digest: a page is rewritten when it changes."""

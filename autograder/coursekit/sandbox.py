@@ -44,6 +44,11 @@ SANDBOX_UID = 65534
 WORK = "/grading/work"  # the kernel's writable copy of its folder, and its cwd
 DATA = "/grading/data"  # the course's data/, read-only
 CONNECTION = "/grading/kernel.json"
+# Every kernel the grader starts (sandboxed, warm or UNSAFE): no history file, and plain tracebacks,
+# which cost ~1 ms to format where IPython's default (with context lines) costs 20-100 ms: the
+# grader's known-answer cells fail on purpose dozens of times per notebook. Grades read only the
+# error's name and value, never the traceback's layout.
+GRADER_KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Plain")
 
 # What the grader's environment passes to every sandbox (set by the worker, read by the launcher).
 ENV_DATA_DIR = "COURSEKIT_SANDBOX_DATA"
@@ -172,8 +177,7 @@ def launch_kernel(connection_file: str) -> None:
         sys.exit("coursekit.sandbox: the sandboxed kernel needs IPC transport (no network inside)")
     apply_caps(int(os.environ.get(ENV_MEMORY_MB, MEMORY_LIMIT_MB)),
                int(os.environ.get(ENV_MAX_PROCESSES, MAX_PROCESSES)))
-    program = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION,
-               "--HistoryManager.hist_file=:memory:"]
+    program = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION, *GRADER_KERNEL_ARGUMENTS]
     command = bwrap_command(bwrap, os.getcwd(), os.environ.get(ENV_DATA_DIR), connection_file, socket_dir, program)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # ipykernel's banner would land in the grader's terminal
     os.execv(bwrap, command)

@@ -37,7 +37,8 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from .sandbox import ENV_DATA_DIR, ENV_MAX_PROCESSES, ENV_MEMORY_MB, WORK, bwrap_binary, bwrap_command
+from .sandbox import (ENV_DATA_DIR, ENV_MAX_PROCESSES, ENV_MEMORY_MB, GRADER_KERNEL_ARGUMENTS, WORK, bwrap_binary,
+                      bwrap_command)
 
 ENV_PRELOAD = "COURSEKIT_PRELOAD"  # the modules the worker's zygote imports (comma-separated)
 START_TIMEOUT_S = 60.0  # for the zygote's imports
@@ -225,6 +226,7 @@ class WarmKernelProvisioner(LocalProvisioner):
             return await super().launch_kernel(cmd, **kwargs)
         cwd = Path(kwargs.get("cwd") or os.getcwd())
         arguments = cmd[cmd.index("-f") + 2:] if "-f" in cmd else []  # what follows the connection file
+        arguments += [a for a in GRADER_KERNEL_ARGUMENTS if a not in arguments]
         try:
             self.process = zygote.start_kernel(connection_file.read_text(), cwd, arguments)
         except RuntimeError:  # stopped or gone: never the next submission's loss, a cold kernel instead
