@@ -294,10 +294,12 @@ def main(args) -> int:
                                                                   every_cell=True)[0]),
             ("nbgrader autograde (CLI, serial)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
     print_class(size, jobs, rows, fast[1])
-    merge_s, _ = time_merge(workdir / "merge", 10_000)
-    serial_s, _ = time_serial_part(workdir / "serial", 1_000)
-    print(f"\ngradebook merge, a simulated class of 10,000 submissions of a tiny assignment: {merge_s:.1f} s, "
-          f"{10_000 / merge_s:.0f} submissions/s (batches of 100)\nthe grader's whole serial part (result stored, "
-          f"executed notebook moved, merged), 1,000 such submissions: {serial_s * 1000 / 1_000:.1f} ms each")
+    merged, through_finish = 10_000, 1_000
+    merge_s, _ = time_merge(workdir / "merge", merged)
+    serial_s, _ = time_serial_part(workdir / "serial", through_finish)
+    print(f"\ngradebook merge, a simulated class of {merged:,} submissions of a tiny assignment: {merge_s:.1f} s, "
+          f"{merged / merge_s:.0f} submissions/s (batches of 100)\nthe grader's whole serial part (result stored, "
+          f"executed notebook moved, merged), {through_finish:,} such submissions: "
+          f"{serial_s / through_finish * 1000:.1f} ms each")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
