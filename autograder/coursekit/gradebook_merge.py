@@ -131,7 +131,8 @@ def merge_batch(course: Course, entries: list[GradebookEntry]) -> dict[Key, str]
                     gradebook.db.commit()
                 except Exception as error:  # noqa: BLE001
                     gradebook.db.rollback()
-                    failed[entry.key] = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+                    first_line = (str(error).splitlines() or [""])[0][:200]
+                    failed[entry.key] = f"{type(error).__name__}: {first_line}"
             return failed
 
 
@@ -143,7 +144,6 @@ class BatchedMerge:
         self.waiting: list[GradebookEntry] = []
         self.since = 0.0
         self.seconds = 0.0  # spent writing, in all
-        self.merged = 0
 
     def add(self, entry: GradebookEntry) -> dict[Key, str]:
         if not self.waiting:
@@ -158,5 +158,4 @@ class BatchedMerge:
         started = time.monotonic()
         failed = merge_batch(self.course, batch)
         self.seconds += time.monotonic() - started
-        self.merged += len(batch) - len(failed)
         return failed
