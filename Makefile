@@ -10,13 +10,14 @@ ZIP    ?=
 FORCE  ?=
 UNSAFE ?=
 EVERYCELL ?=
+SCHEDULER ?=
 COURSE ?=
 KERNEL := fm-course
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_ARG := $(if $(COURSE),--course $(abspath $(COURSE)))
-GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe) $(if $(EVERYCELL),--every-cell)
+GRADE_ARGS := $(COURSE_ARG) $(if $(JOBS),--jobs $(JOBS)) $(if $(ZIP),--zip $(abspath $(ZIP))) $(if $(FORCE),--force) $(if $(UNSAFE),--unsafe) $(if $(EVERYCELL),--every-cell) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test release solutions grade formgrade lab bench mutants sources clean env sandbox gpu-check
@@ -25,6 +26,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: JOBS=n (parallel graders, default all cores), ZIP=path (LMS zip), FORCE=1 (regrade all), UNSAFE=1 (grade without the sandbox),"
 	@echo "             EVERYCELL=1 (also run the instructor cells no grade depends on, marked grading=\"skip\" in the source)"
+	@echo "             SCHEDULER=tcp://host:8786 (grade on a Dask cluster whose workers have this course environment: see the README)"
 	@echo "             COURSE=folder (grade/formgrade another course folder than autograder/, e.g. build/demo/course)"
 
 $(STAMP): requirements.txt pyproject.toml

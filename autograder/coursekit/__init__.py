@@ -10,17 +10,24 @@ Modules, one concern each:
 - ``known_answers``: the grader's own must-fail / must-pass cells and the kernel-state check.
 - ``source_flags``: what in a student's own code a TA should look at.
 - ``submission_checks``: what is checked and mended in a submission before anything runs.
-- ``execution``: one submission in a private nbgrader course (runs in a worker).
+- ``execution``: one submission in a private nbgrader course (runs in a worker); ``tracked_execute``:
+  nbgrader's Execute preprocessor timed per kind of cell; ``cell_skipping``: the instructor cells no grade needs.
+- ``warm_kernels`` and ``zygote_main``: a worker's zygote in the sandbox, forked into each submission's kernel.
 - ``workers``: the pool of forked worker processes with a wall-clock watchdog.
-- ``gradebook``: nbgrader's gradebook, written only from the grader's results.
+- ``cluster``: the same jobs on a Dask cluster (``make grade SCHEDULER=...``), each in a one-slot pool there.
+- ``gradebook``: nbgrader's gradebook (its ``db_url``), written only from the grader's results.
+- ``gradebook_merge``: graded submissions into the gradebook, a batch per transaction.
 - ``intake``: the roster and what each student handed in (a folder or an LMS zip).
-- ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report.
+- ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report;
+  ``class_grading``: one run's state between those steps.
 - ``feedback``: per-student HTML feedback that never shows hidden-test code or output.
 - ``reports`` and ``summary_page``: grades.csv, tests.csv, the LMS exports, summary.html, the printed summary.
 - ``formgrade``: ``make formgrade``: nbgrader's formgrader on a graded course, on 127.0.0.1 with a token.
 - ``formgrader_extension``: the Jupyter server extension it enables: rubrics beside written answers,
   MathJax served locally, nbgrader's own generate/release/collect/autograde/feedback switched off.
-- ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests.
+- ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests;
+  ``example_class``: the bundled example class, generated from the sources.
+- ``gpu_check``: ``make gpu-check`` on a machine with CUDA.
 - ``bench``: timings for ``make bench``.
 - ``cli``: ``python -m coursekit ...``, what the Makefile calls.
 """

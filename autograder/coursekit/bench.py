@@ -10,10 +10,12 @@
    cells still run, the tests, the grader's known-answer cells, nbgrader's own work, the feedback
    page), with what is left unaccounted.
 4. A class of N copies of that notebook, in one run: `make grade` with `jobs` workers, the same
-   with every instructor cell run (EVERYCELL=1, the grader before it skipped any), and plain
-   `nbgrader autograde` (the CLI, serial); the speed-ups, the mean seconds per step of a submission,
-   the serial merge per submission, the overhead per submission beyond the cells that must run,
-   and the peak memory of a worker and of its kernel.
+   on a local Dask cluster of `jobs` one-thread workers (`make grade SCHEDULER=...`), the same with
+   every instructor cell run (EVERYCELL=1, the grader before it skipped any), and plain `nbgrader
+   autograde` (the CLI, serial); the speed-ups, the mean seconds per step of a submission, the
+   serial merge per submission, the overhead per submission beyond the cells that must run, and the
+   peak memory of a worker and of its kernel; for the cluster, its start and the grader's serial
+   part per submission (what caps a cluster of any size).
 5. The gradebook merge on a simulated class of 10,000 submissions of a tiny assignment (submissions
    per second), and the grader's whole serial part per submission.
 """
@@ -83,13 +85,15 @@ def make_class(assignment: str, size: int, submitted: Path) -> None:
         write_notebook(nb, submitted / f"student{index:02d}" / assignment / f"{assignment}.ipynb")
 
 
-def time_pipeline(root: Path, assignment: str, size: int, jobs: int, every_cell: bool = False):
-    """Grade a fresh class of `size` copies of the solution; (seconds, the run)."""
+def time_pipeline(root: Path, assignment: str, size: int, jobs: int, every_cell: bool = False,
+                  scheduler: str | None = None):
+    """Grade a fresh class of `size` copies of the solution (on the Dask cluster at `scheduler`, if
+    given); (seconds, the run)."""
     shutil.rmtree(root, ignore_errors=True)
     course = Course(root)
     make_class(assignment, size, course.submitted_dir)
     started = time.perf_counter()
-    run = grade_class(course, jobs=jobs, force=True, progress=False, every_cell=every_cell)
+    run = grade_class(course, jobs=jobs, force=True, progress=False, every_cell=every_cell, scheduler=scheduler)
     elapsed = time.perf_counter() - started
     failed = [(r.student, r.reason) for r in run.results if r.status == "failed"]
     if failed:
@@ -272,6 +276,22 @@ def print_class(size: int, jobs: int, rows: list[tuple[str, float]], run) -> Non
               f"writes them) = at most {sum(peak.values()):.0f} MB")
 
 
+def print_cluster(size: int, workers: int, start_s: float, run) -> None:
+    """What the cluster run costs beyond the pool's: its start, the grader's serial part per
+    submission (which caps a cluster's speed), the shipping on the workers."""
+    from .cluster import SHIP
+    from .grading import SHIPPING
+
+    serial = (run.steps.get("store each result, merge it into the gradebook (serial)", 0.0)
+              + run.steps.get("merge the last batch into the gradebook (serial)", 0.0) + run.steps.get(SHIPPING, 0.0))
+    print(f"\n  on {workers} local Dask workers (started once in {start_s:.1f} s, not counted above): the grader's serial "
+          f"part {serial / size * 1000:.1f} ms per submission (of which sending and receiving "
+          f"{run.steps.get(SHIPPING, 0.0) / size * 1000:.1f} ms), so at most {size / max(serial, 1e-9):,.0f} "
+          f"submissions/s whatever the cluster's size; on the workers, unpacking and packing a job "
+          f"{mean_timings(run).get(SHIP, 0.0):.3f} s; worker-seconds per submission "
+          f"{run.steps.get('workers grading (the grader waits)', 0.0) * workers / size:.2f} s")
+
+
 def main(args) -> int:
     workdir = BUILD_DIR / "bench"
     shutil.rmtree(workdir, ignore_errors=True)
@@ -289,11 +309,19 @@ def main(args) -> int:
     print_one_submission(*ones[assignment], import_seconds(assignment))
     size, jobs = args.class_size, args.jobs
     fast = time_pipeline(workdir / "parallel", assignment, size, jobs=jobs)
+    from .cluster import local_cluster
+
+    started = time.perf_counter()
+    with local_cluster(jobs) as address:
+        cluster_start_s = time.perf_counter() - started
+        on_cluster = time_pipeline(workdir / "cluster", assignment, size, jobs, scheduler=address)
     rows = [(f"make grade JOBS={jobs}", fast[0]),
+            (f"make grade SCHEDULER= ({jobs} local Dask workers)", on_cluster[0]),
             (f"make grade JOBS={jobs} EVERYCELL=1", time_pipeline(workdir / "every", assignment, size, jobs,
                                                                   every_cell=True)[0]),
             ("nbgrader autograde (CLI, serial)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
     print_class(size, jobs, rows, fast[1])
+    print_cluster(size, jobs, cluster_start_s, on_cluster[1])
     merged, through_finish = 10_000, 1_000
     merge_s, _ = time_merge(workdir / "merge", merged)
     serial_s, _ = time_serial_part(workdir / "serial", through_finish)

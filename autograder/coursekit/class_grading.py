@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gradebook import apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores, sync_assignments
+from .gradebook import (apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores, sync_assignments,
+                        write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
@@ -69,8 +70,8 @@ class ClassGrading:
             self.notes.append(rebuilt)
         self.digests = sync_assignments(self.course)
         self.manual = read_manual_grades(self.course)  # before any student code runs
-        self.snapshot = self.course.state_dir / "gradebook-snapshot.db"
-        shutil.copy(self.course.gradebook, self.snapshot)  # workers read locked cells from copies of this
+        # workers read locked cells from copies of this (the assignments only: no student's grades)
+        self.snapshot = write_assignments_snapshot(self.course, self.course.state_dir / "gradebook-snapshot.db")
         self.roster = Roster(self.course)
         self.notes += self.roster.problems
 
@@ -207,14 +208,9 @@ class ClassGrading:
 
     def retry_without_stuck_cell(self, job: Job) -> Job | None:
         """A job whose kernel never answered an interrupt: once, a fresh kernel without that cell."""
-        try:
-            stuck = job.progress_file.read_text().strip()
-        except OSError:
-            return None
-        if not stuck or stuck in job.skip_cells or len(job.skip_cells) >= 1:
-            return None
-        retry = Job(**{**vars(job), "skip_cells": [*job.skip_cells, stuck]})
-        self.todo[(job.student, job.assignment)] = retry
+        retry = job.without_stuck_cell()
+        if retry is not None:
+            self.todo[(job.student, job.assignment)] = retry
         return retry
 
     def write_feedback(self, results: list[SubmissionResult]) -> None:

@@ -42,7 +42,8 @@ def _grade_and_print(course, args, zip_path: Path | None = None) -> int:
 
     try:
         run = grade_class(course, jobs=args.jobs, force=args.force, cell_timeout_s=args.cell_timeout,
-                          unsafe=args.unsafe, zip_path=zip_path, every_cell=args.every_cell)
+                          unsafe=args.unsafe, zip_path=zip_path, every_cell=args.every_cell,
+                          scheduler=args.scheduler)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -132,6 +133,8 @@ def parser() -> argparse.ArgumentParser:
                        help="grade without the sandbox (student code runs with your rights; the report says so)")
         p.add_argument("--every-cell", action="store_true", default=bool(os.environ.get("EVERYCELL")),
                        help='also run the instructor cells marked grading="skip" (no grade depends on them)')
+        p.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
+                       help="a Dask scheduler's address (tcp://host:8786): its workers execute the submissions")
     formgrade = add("formgrade", cmd_formgrade, "open nbgrader's formgrader on a graded course (127.0.0.1, with a token)")
     formgrade.add_argument("--course", default=str(COURSE_ROOT), help="the graded course folder (default autograder/)")
     formgrade.add_argument("--port", type=int, default=8889)

@@ -43,7 +43,7 @@ def course_argument(course: Course) -> str:
 
 def prepare(course: Course) -> None:
     """Check the course was graded, and give it the nbgrader settings the formgrader reads."""
-    if not course.gradebook.exists():
+    if course.gradebook is not None and not course.gradebook.exists():  # (a database server: see grading)
         raise FormgradeError(f"{course.root} holds no graded class (no gradebook.db): run `make grade"
                              f"{course_argument(course)}` first (or `make demo`, then COURSE=build/demo/course).")
     config = course.root / "nbgrader_config.py"

@@ -17,8 +17,10 @@ import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import FAILED, GRADED, NEEDS_REVIEW, Course, SubmissionResult, file_digest
+from .nbgrader_config import GRADEBOOK_URL_FILE
 
 
 class GradingError(RuntimeError):
@@ -40,18 +42,22 @@ def sync_assignments(course: Course) -> dict[str, str]:
     synced_file = course.state_dir / "synced_sources.json"
     synced = json.loads(synced_file.read_text()) if synced_file.exists() else {}
     digests = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open(course) as gradebook:
+            registered = {a.name for a in gradebook.assignments}
     for assignment in course.assignments():
         notebook = notebook_from_script(course.scripts_dir / assignment / f"{assignment}.py")
         write_notebook(notebook, course.source_notebook(assignment))
         digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
-        if synced.get(assignment) == digests[assignment] and course.gradebook.exists():
+        if synced.get(assignment) == digests[assignment] and assignment in registered:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = NbGraderAPI(config=course.config()).generate_assignment(assignment, force=True, create=True)
         if not result["success"]:
             raise GradingError(
-                f"nbgrader could not register {assignment} in {course.gradebook}; if its graded cells "
+                f"nbgrader could not register {assignment} in {gradebook_location(course)}; if its graded cells "
                 f"changed after students were graded, grade in a fresh course folder.\n{result.get('log', '')[-2000:]}")
         synced[assignment] = digests[assignment]
         synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
@@ -61,12 +67,50 @@ def sync_assignments(course: Course) -> dict[str, str]:
 def _open(course: Course):
     from nbgrader.api import Gradebook
 
-    return Gradebook(course.config().CourseDirectory.db_url)
+    return Gradebook(course.db_url)
+
+
+def gradebook_location(course: Course) -> str:
+    """Where the gradebook is, to tell a TA (a database server's password left out)."""
+    if course.gradebook is not None:
+        return str(course.gradebook)
+    from sqlalchemy.engine import make_url
+
+    return make_url(course.db_url).render_as_string(hide_password=True)
+
+
+ASSIGNMENT_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells", "solution_cells",
+                     "task_cells")
+"""nbgrader's tables that describe the assignments; the others hold students and their grades."""
+
+
+def write_assignments_snapshot(course: Course, path: Path) -> Path:
+    """A new sqlite gradebook at `path` with the course's assignments and their cells, and nothing of
+    any student: what a worker's private course needs (locked cells, checksums, points), whatever
+    database the course's own gradebook is in, small enough to send to a cluster with every task."""
+    from nbgrader.api import Base, Gradebook
+
+    from .paths import COURSE_ID
+
+    path.unlink(missing_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open(course) as gradebook, Gradebook(f"sqlite:///{path}", course_id=COURSE_ID) as snapshot:
+            for table in Base.metadata.sorted_tables:
+                if table.name not in ASSIGNMENT_TABLES:
+                    continue
+                present = {row[0] for row in snapshot.db.execute(table.select().with_only_columns(table.c.id))}
+                rows = [dict(row._mapping) for row in gradebook.db.execute(table.select())]
+                rows = [row for row in rows if row["id"] not in present]
+                if rows:
+                    snapshot.db.execute(table.insert(), rows)
+            snapshot.db.commit()
+    return path
 
 
 def gradebook_problem(course: Course) -> str:
     """'' if the gradebook can be read, else what is wrong with it."""
-    if not course.gradebook.exists():
+    if course.gradebook is not None and not course.gradebook.exists():
         return "the gradebook was missing"
     try:
         with warnings.catch_warnings():
@@ -85,6 +129,10 @@ def ensure_gradebook(course: Course) -> str:
     problem = gradebook_problem(course)
     if not problem:
         return ""
+    if course.gradebook is None:  # a database server: not ours to set aside
+        raise GradingError(f"{problem[:1].upper()}{problem[1:]} at {gradebook_location(course)}: repair the database "
+                           f"(the grader sets aside and rebuilds only a sqlite file of its own), or name another in "
+                           f"{course.root / GRADEBOOK_URL_FILE}")
     if not course.gradebook.exists() and not course.stored_results():
         return ""  # a new course
     if course.gradebook.exists():

@@ -117,7 +117,7 @@ def merge_batch(course: Course, entries: list[GradebookEntry]) -> dict[Key, str]
         return {}
     with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on some versions; harmless
         warnings.simplefilter("ignore")
-        with Gradebook(course.config().CourseDirectory.db_url) as gradebook:
+        with Gradebook(course.db_url) as gradebook:
             try:
                 _write(gradebook.db, entries)
                 gradebook.db.commit()

@@ -5,10 +5,11 @@
    the manual grades entered since the last run are read, *before* any student code runs.
 2. **Intake** (see `intake`): a folder or an LMS zip becomes (student key, assignment, folder)
    triples; what cannot be taken is reported against its student. The roster only grows.
-3. **Execute** (parallel, `jobs` worker processes, see `workers` and `execution`): each
-   submission in a private nbgrader course, in a sandboxed kernel forked from the worker's warm
-   zygote (`warm_kernels`), with known-answer cells, without the instructor cells no grade needs
-   (`cell_skipping`); the worker then renders the student's feedback page.
+3. **Execute** (parallel, `jobs` worker processes, see `workers` and `execution`; or the same jobs on
+   a Dask cluster, see `cluster`): each submission in a private nbgrader course, in a sandboxed
+   kernel forked from the worker's warm zygote (`warm_kernels`), with known-answer cells, without
+   the instructor cells no grade needs (`cell_skipping`); the worker then renders the student's
+   feedback page.
 4. **Store and merge** (serial, in this process, as each notebook finishes, see `class_grading`):
    the result and the executed notebook are saved at once (a killed run loses only the notebooks
    in flight), and the scores reach the gradebook in batches, one transaction each
@@ -32,6 +33,8 @@ from .model import FAILED, Course, SubmissionResult
 
 __all__ = ["Course", "GradeRun", "GradingError", "SubmissionResult", "grade_class"]
 
+SHIPPING = "of which: submissions read and sent to the cluster, results written back (serial)"
+
 
 def check_sandbox(unsafe: bool) -> str:
     """What will isolate the kernels; GradingError if nothing can and the TA did not opt out."""
@@ -49,9 +52,11 @@ def check_sandbox(unsafe: bool) -> str:
 
 def grade_class(course: Course, jobs: int | None = None, force: bool = False, cell_timeout_s: int | None = None,
                 progress: bool = True, unsafe: bool = False, zip_path: Path | None = None,
-                every_cell: bool = False) -> GradeRun:
+                every_cell: bool = False, scheduler: str | None = None) -> GradeRun:
     """Autograde every submission (course.submitted_dir, or an LMS zip); write feedback and reports.
-    `every_cell` runs the instructor cells that no grade depends on too (they are skipped otherwise)."""
+    `every_cell` runs the instructor cells that no grade depends on too (they are skipped otherwise).
+    `scheduler`: the address of a Dask scheduler whose workers execute the submissions (see `cluster`)
+    instead of `jobs` local processes."""
     from tqdm import tqdm
 
     from .nbgrader_config import CELL_TIMEOUT_S
@@ -69,13 +74,14 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
         clock[0] = now
 
     jobs = jobs or os.cpu_count() or 1
-    sandbox = check_sandbox(unsafe)
+    sandbox = (check_sandbox(unsafe) if not scheduler or unsafe else
+               f"sandboxed on the Dask cluster at {scheduler.split('@')[-1]} (every worker checked before the run)")
     step("check the sandbox")
     grading = ClassGrading(course, force, cell_timeout_s or CELL_TIMEOUT_S, unsafe, every_cell)
     grading.check()
     step("open the gradebook, register the sources")
     grading.take_in(zip_path)
-    kernelspec_dir = None if unsafe else str(write_kernelspec(course.state_dir / "kernelspec"))
+    kernelspec_dir = None if unsafe or scheduler else str(write_kernelspec(course.state_dir / "kernelspec"))
     step("take in the submissions")
     interrupted = False
     if grading.todo:
@@ -83,13 +89,21 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
 
         # the workers inherit a loaded exporter that has rendered the instructor's cells of what they grade
         # (worth it from two submissions on: each page then costs a fraction of a second)
-        if len(grading.todo) > 1:
+        if len(grading.todo) > 1 and not scheduler:
             exporter(warm_with=[course.source_notebook(a) for a in sorted({j.assignment for j in grading.todo.values()})])
         step("load the feedback exporter")
         from .warm_kernels import preload_modules
 
         preload = preload_modules([course.source_notebook(a) for a in sorted({j.assignment for j in grading.todo.values()})])
-        pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir, preload)  # before tqdm's thread: workers fork
+        if scheduler:
+            from .cluster import ClusterError, ClusterPool
+
+            try:
+                pool = ClusterPool(scheduler, preload, not unsafe, grading.snapshot)
+            except ClusterError as error:
+                raise GradingError(str(error)) from error
+        else:  # before tqdm's thread: workers fork
+            pool = WorkerPool(min(jobs, len(grading.todo)), kernelspec_dir, preload)
         step("start the workers")
         bar = tqdm(total=len(grading.todo), desc="grading", unit="notebook", disable=not progress,
                    bar_format="{desc}: {n}/{total} |{bar:20}| {elapsed} elapsed, ETA {remaining} {postfix}")
@@ -116,6 +130,8 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
             bar.close()
             remove_cgroups(wait_s=5.0)
             step("stop the workers")
+            if scheduler:  # within "workers grading": the grader's own part of it
+                steps[SHIPPING] = round(pool.shipping_s, 3)
             grading.flush_merge()
             step("merge the last batch into the gradebook (serial)")
     run = grading.wrap_up(started, sandbox, interrupted)

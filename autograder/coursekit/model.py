@@ -113,6 +113,17 @@ class Job:
         """Where the worker notes the cell it is running (read when the job outruns its limit)."""
         return Path(self.work_dir + ".progress")
 
+    def without_stuck_cell(self) -> "Job | None":
+        """For a job whose kernel never answered an interrupt: once, the same job in a fresh kernel
+        without the cell it was running (None if that cell is unknown, or a cell was left out already)."""
+        try:
+            stuck = self.progress_file.read_text().strip()
+        except OSError:
+            return None
+        if not stuck or stuck in self.skip_cells or len(self.skip_cells) >= 1:
+            return None
+        return Job(**{**vars(self), "skip_cells": [*self.skip_cells, stuck]})
+
 
 class Course:
     """An nbgrader course folder: gradebook, source/, submitted/, autograded/, feedback/, reports/."""
@@ -126,7 +137,20 @@ class Course:
         self.reports_dir = self.root / "reports"
         self.feedback_dir = self.root / "feedback"
         self.autograded_dir = self.root / "autograded"
-        self.gradebook = self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook, as nbgrader's `db_url` (see nbgrader_config.GRADEBOOK_URL_FILE)."""
+        from .nbgrader_config import gradebook_url
+
+        return gradebook_url(self.root)
+
+    @property
+    def gradebook(self) -> Path | None:
+        """The gradebook's sqlite file (`gradebook.db` unless the course names another database), or
+        None when it is on a database server: nothing may then assume a file."""
+        url = self.db_url
+        return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
 
     def assignments(self) -> list[str]:
         return assignments(self.scripts_dir)

@@ -40,6 +40,19 @@ def student_config_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+GRADEBOOK_URL_FILE = "gradebook_url.txt"
+"""In a course folder: one line, nbgrader's `db_url` for its gradebook (e.g. a PostgreSQL server's
+`postgresql://user@host/course`, whose driver the course environment then needs). Without it, the
+gradebook is `gradebook.db` (sqlite) in the course folder."""
+
+
+def gradebook_url(root: Path) -> str:
+    """The course's gradebook, as nbgrader's `db_url` (see GRADEBOOK_URL_FILE)."""
+    chosen = Path(root) / GRADEBOOK_URL_FILE
+    text = chosen.read_text().strip() if chosen.is_file() else ""
+    return text or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+
+
 def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
                   cell_timeout_s: int = CELL_TIMEOUT_S) -> Config:
     """nbgrader settings for a course rooted at `root`.
@@ -52,7 +65,7 @@ def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.ignore = IGNORED_FILES
-    c.CourseDirectory.db_url = f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+    c.CourseDirectory.db_url = gradebook_url(root)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     # A student who deletes or strips a test cell still gets that test run (and loses its points

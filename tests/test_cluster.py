@@ -1,0 +1,111 @@
+"""`make grade SCHEDULER=...`: the same grades from a Dask cluster, a killed worker loses nothing, and a
+cluster that cannot grade as this machine would is refused with the reason.
+
+The cluster is two worker processes on 127.0.0.1, started and stopped by the test (`local_cluster`).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from coursekit.cluster import ClusterError, ClusterPool, environment_fingerprint, local_cluster, worker_readiness
+from coursekit.example_class import build_example_class, expected_autograde_points
+from coursekit.grading import grade_class
+from coursekit.model import Course
+from coursekit.paths import assignments
+
+from conftest import GRADING_CELL_TIMEOUT_S, results_by_key
+
+
+def grades(result) -> tuple:
+    return result.status, [(t.grade_id, t.points, t.message) for t in result.tests]
+
+
+def kill_a_busy_worker(address: str, course: Course, done: threading.Event) -> list[str]:
+    """Once the first result is stored, SIGKILL a Dask worker while it grades; the tasks it held."""
+    from distributed import Client
+
+    with Client(address, set_as_default=False) as client:
+        # retried once, then reported (see cluster.CLUSTER_CONFIG); the test's own kill is the first death
+        assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == 1
+        while not done.is_set():
+            busy = {worker: keys for worker, keys in client.processing().items() if keys}
+            stored = list(course.results_dir.glob("*.json")) if course.results_dir.is_dir() else []
+            if busy and len([p for p in stored if not p.name.startswith("broken__")]) >= 1:
+                worker, keys = sorted(busy.items())[0]
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                os.kill(pid, signal.SIGKILL)
+                return list(keys)
+            time.sleep(0.2)
+    return []
+
+
+def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_killed_worker_loses_nothing(
+        example_class_parallel, tmp_path):
+    """Grades, messages and statuses equal the local pool's run (itself checked against the sources by
+    test_grading), also for the notebooks a worker was grading when it was killed."""
+    _, pool_run, _ = example_class_parallel
+    course = Course(tmp_path / "course")
+    build_example_class(assignments(), course.submitted_dir)
+    with local_cluster(2) as address:
+        done, runs, errors = threading.Event(), [], []
+
+        def grade() -> None:
+            try:
+                runs.append(grade_class(course, force=True, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False,
+                                        scheduler=address))
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                done.set()
+
+        grader = threading.Thread(target=grade)
+        grader.start()
+        killed = kill_a_busy_worker(address, course, done)
+        grader.join(600)
+    assert not errors, errors
+    assert killed, "no worker was busy to be killed: the test proved nothing"
+    run, expected = results_by_key(runs[0]), results_by_key(pool_run)
+    assert set(run) == set(expected)
+    differ = {key: (grades(run[key]), grades(expected[key])) for key in expected if grades(run[key]) != grades(expected[key])}
+    assert not differ, f"the cluster's grades differ from the local pool's: {differ}"
+    for assignment in assignments():
+        for student in ("complete", "partial"):
+            result = run[(student, assignment)]
+            assert sum(t.points or 0 for t in result.tests if not t.manual) == expected_autograde_points(assignment, student)
+    for key, result in run.items():
+        if result.status == "graded":  # what the formgrader and the student read came back from the cluster
+            assert course.executed_notebook(*key).exists(), key
+            assert (course.feedback_dir / key[0] / key[1] / f"{key[1]}.html").stat().st_size > 1000, key
+    assert not list((course.state_dir / "work").glob("*")) if (course.state_dir / "work").exists() else True
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ClusterError, match=rf"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}.*dask scheduler"):
+        ClusterPool(f"tcp://127.0.0.1:{port}", [], True, snapshot=None, connect_timeout_s=2)
+
+
+def _readiness_in_a_daemon(queue) -> None:
+    queue.put(worker_readiness(False, environment_fingerprint()))
+
+
+def test_a_worker_that_would_grade_differently_says_why():
+    """Another course environment, or a daemonic worker process (which may not start the grading
+    process): each is named; a worker like this machine has nothing to say."""
+    assert worker_readiness(False, environment_fingerprint()) == ""
+    assert "course environment differs" in worker_readiness(False, "0" * 16)
+    queue = multiprocessing.get_context("fork").Queue()
+    daemon = multiprocessing.get_context("fork").Process(target=_readiness_in_a_daemon, args=(queue,), daemon=True)
+    daemon.start()
+    said = queue.get(timeout=60)
+    daemon.join(10)
+    assert "DASK_DISTRIBUTED__WORKER__DAEMON=False" in said

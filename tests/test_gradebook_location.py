@@ -1,0 +1,88 @@
+"""The gradebook is wherever the course's `gradebook_url.txt` says (nbgrader's `db_url`, e.g. a
+PostgreSQL server): nothing in the pipeline assumes `gradebook.db` in the course folder, and the
+workers get the assignments without any student's grades.
+
+No database server runs here: a sqlite file outside the course stands in for one (a grader that
+assumed the default file would write, or look for, `gradebook.db` in the course and be caught).
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from coursekit.bench import TINY_ASSIGNMENT
+from coursekit.formgrade import prepare
+from coursekit.gradebook import GradingError, ensure_gradebook, write_assignments_snapshot
+from coursekit.grading import grade_class
+from coursekit.model import Course
+from coursekit.nbgrader_config import GRADEBOOK_URL_FILE
+from coursekit.sources import notebook_from_script
+
+
+def tiny_class(root: Path, url: str) -> Course:
+    """The tiny assignment (answer() -> 42, tests of 2 and 1 points), a right and a wrong student."""
+    (root / "scripts" / "tiny").mkdir(parents=True)
+    (root / "scripts" / "tiny" / "tiny.py").write_text(TINY_ASSIGNMENT)
+    course = Course(root / "course", scripts_dir=root / "scripts")
+    course.root.mkdir(parents=True)
+    (course.root / GRADEBOOK_URL_FILE).write_text(url + "\n")
+    solution = notebook_from_script(root / "scripts" / "tiny" / "tiny.py")
+    for student, answer in (("right", "42"), ("wrong", "41.0")):
+        nb = nbformat.from_dict(solution)
+        for cell in nb.cells:
+            cell.source = cell.source.replace("return 42", f"return {answer}")
+        (course.submitted_dir / student / "tiny").mkdir(parents=True)
+        nbformat.write(nb, course.submitted_dir / student / "tiny" / "tiny.ipynb")
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded_elsewhere(tmp_path_factory):
+    """The tiny class graded into a sqlite file outside its course: (course, the file, the run)."""
+    root = tmp_path_factory.mktemp("elsewhere")
+    elsewhere = root / "server" / "grades.sqlite"
+    elsewhere.parent.mkdir()
+    course = tiny_class(root, f"sqlite:///{elsewhere}")
+    return course, elsewhere, grade_class(course, jobs=1, force=True, cell_timeout_s=30, progress=False)
+
+
+def test_a_class_graded_into_a_gradebook_elsewhere_never_touches_gradebook_db(graded_elsewhere):
+    course, elsewhere, run = graded_elsewhere
+    points = {r.student: [(t.grade_id, t.points) for t in r.tests] for r in run.results}
+    assert points == {"right": [("test_value", 2.0), ("test_type", 1.0), ("why", None)],
+                      "wrong": [("test_value", 0.0), ("test_type", 0.0), ("why", None)]}, points
+    assert not (course.root / "gradebook.db").exists(), "the grader assumed gradebook.db in the course folder"
+    with Gradebook(f"sqlite:///{elsewhere}") as gradebook:
+        scores = {(s.student.id, g.name): g.score for s in gradebook.find_assignment("tiny").submissions
+                  for n in s.notebooks for g in n.grades}
+    assert scores == {("right", "test_value"): 2.0, ("right", "test_type"): 1.0, ("right", "why"): 0.0,
+                      ("wrong", "test_value"): 0.0, ("wrong", "test_type"): 0.0, ("wrong", "why"): 0.0}, scores
+    prepare(course)  # the formgrader opens it (its config reads the same file)
+    assert "course_config(Path(__file__).resolve().parent)" in (course.root / "nbgrader_config.py").read_text()
+    assert not (course.root / "gradebook.db").exists()
+
+
+def test_the_workers_snapshot_holds_the_assignments_and_no_student(graded_elsewhere, tmp_path):
+    course, elsewhere, _ = graded_elsewhere
+    snapshot = write_assignments_snapshot(course, tmp_path / "snapshot.db")
+    with sqlite3.connect(snapshot) as db, sqlite3.connect(elsewhere) as full:
+        for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment"):
+            assert db.execute(f"select count(*) from {table}").fetchone() == (0,), table
+            assert full.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
+        for table in ("assignment", "notebook", "grade_cells", "solution_cells", "source_cell"):
+            assert db.execute(f"select * from {table} order by id").fetchall() == \
+                full.execute(f"select * from {table} order by id").fetchall(), table
+
+
+def test_an_unreadable_database_server_is_named_without_its_password(tmp_path):
+    course = Course(tmp_path / "course")
+    course.root.mkdir(parents=True)
+    (course.root / GRADEBOOK_URL_FILE).write_text("postgresql://grader:s3cret@127.0.0.1:1/course\n")
+    assert course.gradebook is None
+    with pytest.raises(GradingError) as raised:
+        ensure_gradebook(course)
+    assert "127.0.0.1:1/course" in str(raised.value) and "s3cret" not in str(raised.value), raised.value
