@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from coursekit.bench import TINY_ASSIGNMENT
+from coursekit.simulated_class import TINY_ASSIGNMENT
 from coursekit.formgrade import prepare
 from coursekit.gradebook import GradingError, ensure_gradebook, write_assignments_snapshot
 from coursekit.grading import grade_class

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import warnings
 
-from coursekit.bench import time_merge, time_serial_part, tiny_result
+from coursekit.simulated_class import time_merge, time_serial_part, tiny_result
 from coursekit.gradebook_merge import NO_RESPONSE, GradebookEntry, merge_batch
 from coursekit.model import GRADED
 

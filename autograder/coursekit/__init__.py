@@ -28,7 +28,8 @@ Modules, one concern each:
 - ``mutants``: runs the wrong and alternative answers in ``tests/answers`` against the tests;
   ``example_class``: the bundled example class, generated from the sources.
 - ``gpu_check``: ``make gpu-check`` on a machine with CUDA.
-- ``bench``: timings for ``make bench``.
+- ``bench``: timings for ``make bench``; ``simulated_class``: thousands of graded results of a tiny
+  assignment, made without executing anything.
 - ``cli``: ``python -m coursekit ...``, what the Makefile calls.
 """
 
