@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+import nbformat
 import pytest
 
 from coursekit.cluster import ClusterError, ClusterPool, environment_fingerprint, local_cluster, worker_readiness
@@ -46,13 +47,27 @@ def kill_a_busy_worker(address: str, course: Course, done: threading.Event) -> l
     return []
 
 
+PROBE = """import os, pathlib
+print("uid", os.getuid(), "| sees the course:", pathlib.Path({course!r}).exists())"""
+
+
+def add_a_prober(course: Course, assignment: str) -> None:
+    """A student whose complete notebook also prints what its kernel is and sees (the sandbox on a worker)."""
+    nb = nbformat.read(course.submitted_dir / "complete" / assignment / f"{assignment}.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(PROBE.format(course=str(course.root))))
+    (course.submitted_dir / "prober" / assignment).mkdir(parents=True)
+    nbformat.write(nb, course.submitted_dir / "prober" / assignment / f"{assignment}.ipynb")
+
+
 def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_killed_worker_loses_nothing(
         example_class_parallel, tmp_path):
     """Grades, messages and statuses equal the local pool's run (itself checked against the sources by
-    test_grading), also for the notebooks a worker was grading when it was killed."""
+    test_grading), also for the notebooks a worker was grading when it was killed; the kernels run in
+    the sandbox there too."""
     _, pool_run, _ = example_class_parallel
     course = Course(tmp_path / "course")
     build_example_class(assignments(), course.submitted_dir)
+    add_a_prober(course, assignments()[-1])
     with local_cluster(2) as address:
         done, runs, errors = threading.Event(), [], []
 
@@ -72,6 +87,7 @@ def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_ki
     assert not errors, errors
     assert killed, "no worker was busy to be killed: the test proved nothing"
     run, expected = results_by_key(runs[0]), results_by_key(pool_run)
+    prober = run.pop(("prober", assignments()[-1]))
     assert set(run) == set(expected)
     differ = {key: (grades(run[key]), grades(expected[key])) for key in expected if grades(run[key]) != grades(expected[key])}
     assert not differ, f"the cluster's grades differ from the local pool's: {differ}"
@@ -84,6 +100,10 @@ def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_ki
             assert course.executed_notebook(*key).exists(), key
             assert (course.feedback_dir / key[0] / key[1] / f"{key[1]}.html").stat().st_size > 1000, key
     assert not list((course.state_dir / "work").glob("*")) if (course.state_dir / "work").exists() else True
+    assert grades(prober)[1] == grades(run[("complete", prober.assignment)])[1]
+    printed = [o.get("text", "") for c in nbformat.read(course.executed_notebook("prober", prober.assignment), 4).cells
+               if c.cell_type == "code" for o in c.outputs]
+    assert any("uid 65534 | sees the course: False" in text for text in printed), printed[:3]
 
 
 def test_an_unreachable_scheduler_is_a_clear_error():

@@ -86,3 +86,20 @@ def test_an_unreadable_database_server_is_named_without_its_password(tmp_path):
     with pytest.raises(GradingError) as raised:
         ensure_gradebook(course)
     assert "127.0.0.1:1/course" in str(raised.value) and "s3cret" not in str(raised.value), raised.value
+
+
+def test_a_new_gradebook_is_the_database_nbgrader_would_make(tmp_path):
+    """The grader makes a new gradebook's tables itself (nbgrader asks a new `alembic` process for the
+    version: 3 s per course); the schema and the stamped version equal nbgrader's own."""
+    from coursekit.gradebook import _create_if_new
+
+    def schema(path: Path) -> tuple:
+        with sqlite3.connect(path) as db:
+            return (sorted(db.execute("select type, name, sql from sqlite_master")),
+                    db.execute("select version_num from alembic_version").fetchall())
+
+    with Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}"):
+        pass
+    _create_if_new(f"sqlite:///{tmp_path / 'ours.db'}")
+    assert schema(tmp_path / "ours.db") == schema(tmp_path / "nbgrader.db")
+    assert len(schema(tmp_path / "ours.db")[0]) >= 13

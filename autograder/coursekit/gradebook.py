@@ -67,7 +67,35 @@ def sync_assignments(course: Course) -> dict[str, str]:
 def _open(course: Course):
     from nbgrader.api import Gradebook
 
+    _create_if_new(course.db_url)
     return Gradebook(course.db_url)
+
+
+def _create_schema(engine, version: str) -> None:
+    """nbgrader's tables and the alembic version it stamps, in an empty database."""
+    from nbgrader.api import Base
+    from sqlalchemy import text
+
+    Base.metadata.create_all(engine)
+    with engine.begin() as write:
+        write.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:version)"), {"version": version})
+
+
+def _create_if_new(db_url: str) -> None:
+    """Make a new gradebook's tables as nbgrader's `Gradebook` would, but ask alembic's API in this
+    process for the schema's version, not the `alembic` executable (a new Python process: 3 s for
+    every new course); tests/test_gradebook_location.py checks both give the same database."""
+    import nbgrader
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(db_url)
+    try:
+        if not inspect(engine).get_table_names():
+            _create_schema(engine, ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head())
+    finally:
+        engine.dispose()
 
 
 def gradebook_location(course: Course) -> str:
@@ -87,24 +115,26 @@ ASSIGNMENT_TABLES = ("course", "assignment", "notebook", "base_cell", "source_ce
 def write_assignments_snapshot(course: Course, path: Path) -> Path:
     """A new sqlite gradebook at `path` with the course's assignments and their cells, and nothing of
     any student: what a worker's private course needs (locked cells, checksums, points), whatever
-    database the course's own gradebook is in, small enough to send to a cluster with every task."""
-    from nbgrader.api import Base, Gradebook
-
-    from .paths import COURSE_ID
+    database the course's own gradebook is in, small enough to send to a cluster with every task.
+    Its tables are made here, not by nbgrader's `Gradebook`, which asks the `alembic` executable for
+    the schema's version (3 s: see `_create_if_new`); the version is the course gradebook's own."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
 
     path.unlink(missing_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open(course) as gradebook, Gradebook(f"sqlite:///{path}", course_id=COURSE_ID) as snapshot:
+    source, snapshot = create_engine(course.db_url), create_engine(f"sqlite:///{path}")
+    try:
+        with source.connect() as read:
+            _create_schema(snapshot, read.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+        with source.connect() as read, snapshot.begin() as write:
             for table in Base.metadata.sorted_tables:
-                if table.name not in ASSIGNMENT_TABLES:
-                    continue
-                present = {row[0] for row in snapshot.db.execute(table.select().with_only_columns(table.c.id))}
-                rows = [dict(row._mapping) for row in gradebook.db.execute(table.select())]
-                rows = [row for row in rows if row["id"] not in present]
-                if rows:
-                    snapshot.db.execute(table.insert(), rows)
-            snapshot.db.commit()
+                if table.name in ASSIGNMENT_TABLES:
+                    rows = [dict(row) for row in read.execute(table.select()).mappings()]
+                    if rows:
+                        write.execute(table.insert(), rows)
+    finally:
+        source.dispose()
+        snapshot.dispose()
     return path
 
 
