@@ -1,10 +1,11 @@
-"""`make grade SCHEDULER=...`: the same grades from a Dask cluster, a killed worker loses nothing, and a
-cluster that cannot grade as this machine would is refused with the reason.
+"""`make grade SCHEDULER=...`: the same grades from a Dask cluster, a killed or hung worker loses
+nothing, and a cluster that cannot grade as this machine would is refused with the reason.
 
 The cluster is two worker processes on 127.0.0.1, started and stopped by the test (`local_cluster`).
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -28,23 +29,34 @@ def grades(result) -> tuple:
     return result.status, [(t.grade_id, t.points, t.message) for t in result.tests]
 
 
-def kill_a_busy_worker(address: str, course: Course, done: threading.Event) -> list[str]:
-    """Once the first result is stored, SIGKILL a Dask worker while it grades; the tasks it held."""
+def freeze_one_worker_then_kill_the_other(address: str, course: Course, done: threading.Event) -> dict:
+    """Once a notebook is graded, SIGSTOP a busy Dask worker (a hung worker: no heartbeat); once the
+    scheduler has given up on it, SIGKILL the other while it grades another notebook (a task whose
+    worker died twice would be reported, rightly, as failed). The tasks each held, the frozen pid."""
     from distributed import Client
 
+    said = {"frozen": [], "killed": [], "frozen_pid": None}
     with Client(address, set_as_default=False) as client:
-        # retried once, then reported (see cluster.CLUSTER_CONFIG); the test's own kill is the first death
+        # retried once, then reported (see cluster.CLUSTER_CONFIG)
         assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == 1
-        while not done.is_set():
-            busy = {worker: keys for worker, keys in client.processing().items() if keys}
-            stored = list(course.results_dir.glob("*.json")) if course.results_dir.is_dir() else []
-            if busy and len([p for p in stored if not p.name.startswith("broken__")]) >= 1:
+        while not done.is_set() and not said["killed"]:
+            busy = {worker: sorted(k for k in keys if k.startswith("grade-"))
+                    for worker, keys in client.processing().items()}
+            busy = {worker: keys for worker, keys in busy.items() if keys}
+            graded = [p for p in course.results_dir.glob("*.json") if not p.name.startswith("broken__")] \
+                if course.results_dir.is_dir() else []
+            if not said["frozen"] and graded and busy:
                 worker, keys = sorted(busy.items())[0]
-                pid = client.run(os.getpid, workers=[worker])[worker]
-                os.kill(pid, signal.SIGKILL)
-                return list(keys)
+                said.update(frozen=keys, frozen_worker=worker, frozen_pid=client.run(os.getpid, workers=[worker])[worker])
+                os.kill(said["frozen_pid"], signal.SIGSTOP)
+            elif said["frozen"] and said["frozen_worker"] not in client.scheduler_info()["workers"]:
+                for worker, keys in sorted(busy.items()):
+                    if not set(keys) & set(said["frozen"]):
+                        os.kill(client.run(os.getpid, workers=[worker])[worker], signal.SIGKILL)
+                        said["killed"] = keys
+                        break
             time.sleep(0.2)
-    return []
+    return said
 
 
 PROBE = """import os, pathlib
@@ -59,16 +71,17 @@ def add_a_prober(course: Course, assignment: str) -> None:
     nbformat.write(nb, course.submitted_dir / "prober" / assignment / f"{assignment}.ipynb")
 
 
-def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_killed_worker_loses_nothing(
+def test_two_dask_workers_grade_the_example_class_as_the_pool_does_and_a_killed_or_hung_worker_loses_nothing(
         example_class_parallel, tmp_path):
     """Grades, messages and statuses equal the local pool's run (itself checked against the sources by
-    test_grading), also for the notebooks a worker was grading when it was killed; the kernels run in
-    the sandbox there too."""
+    test_grading), also for the notebooks a worker was grading when it hung (stopped: the scheduler
+    gives up on it after the worker-ttl, here 10 s) or was killed; the kernels run in the sandbox
+    there too."""
     _, pool_run, _ = example_class_parallel
     course = Course(tmp_path / "course")
     build_example_class(assignments(), course.submitted_dir)
     add_a_prober(course, assignments()[-1])
-    with local_cluster(2) as address:
+    with local_cluster(2, worker_ttl="10s") as address:
         done, runs, errors = threading.Event(), [], []
 
         def grade() -> None:
@@ -82,15 +95,20 @@ def test_a_two_worker_cluster_grades_the_example_class_as_the_pool_does_and_a_ki
 
         grader = threading.Thread(target=grade)
         grader.start()
-        killed = kill_a_busy_worker(address, course, done)
+        said = freeze_one_worker_then_kill_the_other(address, course, done)
         grader.join(600)
+        if said["frozen_pid"]:  # before the cluster closes (it would wait for it), unless its nanny did
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(said["frozen_pid"], signal.SIGKILL)
     assert not errors, errors
-    assert killed, "no worker was busy to be killed: the test proved nothing"
+    assert said["killed"] and said["frozen"], f"a worker was not busy when it had to be: the test proved nothing {said}"
     run, expected = results_by_key(runs[0]), results_by_key(pool_run)
-    prober = run.pop(("prober", assignments()[-1]))
+    prober = run[("prober", assignments()[-1])]
+    run = {key: result for key, result in run.items() if key[0] != "prober"}  # (missing its other notebooks)
     assert set(run) == set(expected)
     differ = {key: (grades(run[key]), grades(expected[key])) for key in expected if grades(run[key]) != grades(expected[key])}
-    assert not differ, f"the cluster's grades differ from the local pool's: {differ}"
+    assert not differ, (f"the cluster's grades differ from the local pool's: {differ}; why: "
+                        f"{ {key: run[key].reason for key in differ} }; the tasks killed and frozen: {said}")
     for assignment in assignments():
         for student in ("complete", "partial"):
             result = run[(student, assignment)]

@@ -10,8 +10,10 @@ executed notebook and the feedback page come back as bytes; the grader stores th
 a local worker's (`class_grading.ClassGrading.finish`).
 
 A Dask worker that dies while grading loses only its task: the scheduler gives it to another
-worker, once (`allowed-failures` 1, see `CLUSTER_CONFIG`); a task whose worker died twice comes
-back as a failed submission with the reason. Before the first task, every worker is asked whether
+worker, once (`allowed-failures` 1, see `CLUSTER_CONFIG`); so does a worker that hangs (no
+heartbeat for `worker-ttl`, 60 s: the scheduler counts it as dead). A task whose worker died twice
+comes back as a failed submission with the reason. A notebook that hangs is not a hung worker: the
+worker's own watchdog ends it at the wall-clock limit, as on the local pool. Before the first task, every worker is asked whether
 it can grade as this machine would (`worker_readiness`): the same course environment, a working
 sandbox, a process that may start the grading process. A worker that cannot is named, and the run
 refused, rather than graded differently.
@@ -36,6 +38,7 @@ from .model import FAILED, Job, SubmissionResult
 CLUSTER_CONFIG = {
     "distributed.worker.daemon": False,  # a daemonic process may not start the grading process
     "distributed.scheduler.allowed-failures": 1,  # a task whose worker dies is retried once, then reported
+    "distributed.scheduler.worker-ttl": "60s",  # a worker without a heartbeat for that long is dead (and its task retried)
 }
 WORKER_DIED_TWICE = ("two cluster workers died while grading this notebook (the machines' fault, or a notebook that "
                      "brings its machine down: a TA looks at the workers' logs, then runs `make grade` again)")
@@ -193,6 +196,10 @@ def grade_parcel(job: dict, files: dict[str, bytes], sources: dict[str, bytes], 
 # -- in the grader
 
 
+def _given(data: bytes) -> bytes:
+    return data
+
+
 def _redacted(address: str) -> str:
     return address.split("@")[-1]
 
@@ -232,13 +239,17 @@ class ClusterPool:
 
     def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None],
             on_stuck: Callable[[Job], Job | None] = lambda job: None) -> None:
-        """Run every job on the cluster, a few per worker slot at a time (the submissions are read as
-        their tasks are sent, not all at once); `on_stuck` is the workers' business here."""
+        """Run every job on the cluster, one task in flight per worker thread (counted again as each
+        result comes back, so workers may join or leave): the submissions are read as their tasks are
+        sent, not all at once, and a worker that dies spends the one retry of the notebook it was
+        grading, not of others queued behind it. `on_stuck` is the workers' business here."""
         from distributed import as_completed
 
-        sources = {a: self.client.scatter(Path(j.source_notebook).read_bytes(), hash=False)
+        # sent once, as tasks that return them (not scattered: a worker that dies would take scattered
+        # data with it, and every task waiting for it; a task's result is made again elsewhere)
+        sources = {a: self.client.submit(_given, Path(j.source_notebook).read_bytes(), key=f"source-{a}-{time.time_ns()}")
                    for a, j in {j.assignment: j for j in jobs}.items()}
-        snapshot = self.client.scatter(self.snapshot.read_bytes(), hash=False)
+        snapshot = self.client.submit(_given, self.snapshot.read_bytes(), key=f"assignments-gradebook-{time.time_ns()}")
         pending = list(jobs)
         running = as_completed(loop=self.client.loop)
 
@@ -251,7 +262,7 @@ class ClusterPool:
             running.add(future)
             self.shipping_s += time.monotonic() - started
 
-        for _ in range(min(len(pending), 2 * self.slots)):
+        while pending and len(self.sent) < self.slots:
             send(pending.pop(0))
         for future in running:
             _, job = self.sent.pop(future.key)
@@ -260,7 +271,8 @@ class ClusterPool:
             self.shipping_s += time.monotonic() - started
             on_result(result)
             future.release()
-            if pending:
+            self.slots = max(1, sum(self.client.nthreads().values()))
+            while pending and len(self.sent) < self.slots:
                 send(pending.pop(0))
 
     @staticmethod
@@ -290,13 +302,15 @@ class ClusterPool:
 
 
 @contextmanager
-def local_cluster(workers: int = 2) -> Iterator[str]:
+def local_cluster(workers: int = 2, worker_ttl: str | None = None) -> Iterator[str]:
     """A Dask cluster of `workers` one-thread worker processes on 127.0.0.1, configured as a grading
-    cluster must be; yields its scheduler's address (`make bench` and the tests grade on it)."""
+    cluster must be (`worker_ttl`: a shorter wait for a hung worker, for a test); yields its
+    scheduler's address (`make bench` and the tests grade on it)."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set(CLUSTER_CONFIG):
+    config = {**CLUSTER_CONFIG, **({"distributed.scheduler.worker-ttl": worker_ttl} if worker_ttl else {})}
+    with dask.config.set(config):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None, silence_logs=50) as cluster:
             yield cluster.scheduler_address
