@@ -147,3 +147,23 @@ def test_a_worker_that_would_grade_differently_says_why():
     said = queue.get(timeout=60)
     daemon.join(10)
     assert "DASK_DISTRIBUTED__WORKER__DAEMON=False" in said
+
+
+def _die() -> None:
+    os._exit(1)  # the worker process ends, as a machine that fails would end it
+
+
+def test_a_notebook_whose_worker_dies_twice_is_reported_failed_with_the_reason(tmp_path):
+    """Retried once on another worker (allowed-failures 1), then a failed result the TA can act on,
+    never an exception that ends the run."""
+    from distributed import Client
+
+    from coursekit.cluster import WORKER_DIED_TWICE
+    from coursekit.model import Job
+
+    job = Job("alice", "01_contrastive", "", "", "", str(tmp_path / "work"), 60.0, 60)
+    with local_cluster(2) as address, Client(address, set_as_default=False) as client:
+        future = client.submit(_die, pure=False)
+        result = ClusterPool.receive(job, future)
+    assert (result.student, result.assignment, result.status, result.reason) == (
+        "alice", "01_contrastive", "failed", WORKER_DIED_TWICE)

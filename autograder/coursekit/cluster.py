@@ -267,7 +267,7 @@ class ClusterPool:
         for future in running:
             _, job = self.sent.pop(future.key)
             started = time.monotonic()
-            result = self._receive(job, future)
+            result = self.receive(job, future)
             self.shipping_s += time.monotonic() - started
             on_result(result)
             future.release()
@@ -276,7 +276,10 @@ class ClusterPool:
                 send(pending.pop(0))
 
     @staticmethod
-    def _receive(job: Job, future) -> SubmissionResult:
+    def receive(job: Job, future) -> SubmissionResult:
+        """A finished task's result, its executed folder and feedback page written where the grader
+        expects a local worker's; a task that failed (its workers died twice, a lost connection)
+        is a failed result with the reason, never an exception that ends the run."""
         try:
             parcel = future.result()
         except Exception as error:  # KilledWorker (its worker died twice), a lost connection, a bug
