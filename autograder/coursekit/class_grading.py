@@ -14,7 +14,8 @@ from .gradebook import (apply_manual_scores, ensure_gradebook, read_manual_grade
                         write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, Roster, Student, collect_zip, read_folder
-from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest
+from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest,
+                    submission_files)
 from .submission_checks import precheck
 
 GRADER_VERSION = "3"  # bump when a change to grading must invalidate earlier results
@@ -36,7 +37,7 @@ class GradeRun:
 
 
 def submission_fingerprint(folder: Path, source_digest: str, sandboxed: bool) -> str:
-    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts]
+    files = submission_files(folder)
     mode = "sandboxed" if sandboxed else "unsandboxed"
     return hashlib.sha256(f"{GRADER_VERSION}|{mode}|{source_digest}|{file_digest(files, folder)}".encode()).hexdigest()
 

@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .model import FAILED, Job, SubmissionResult
+from .model import FAILED, Job, SubmissionResult, submission_files
 
 # what the scheduler and the workers of a grading cluster need (the README's `dask scheduler`/`dask
 # worker` lines set the same through DASK_ environment variables)
@@ -145,11 +145,8 @@ def close_slots() -> None:
 
 
 def _files_under(folder: Path) -> dict[str, bytes]:
-    """relative path -> bytes of the regular files under `folder` (no symbolic link, no checkpoint)."""
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts}
+    """relative path -> bytes of the files under `folder` that count (see `model.submission_files`)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in submission_files(folder)} if folder.is_dir() else {}
 
 
 def _write_files(files: dict[str, bytes], folder: Path) -> None:
@@ -200,10 +197,6 @@ def _given(data: bytes) -> bytes:
     return data
 
 
-def _redacted(address: str) -> str:
-    return address.split("@")[-1]
-
-
 class ClusterPool:
     """The local `WorkerPool`'s `run`, on the Dask cluster at `address`."""
 
@@ -216,7 +209,7 @@ class ClusterPool:
         try:
             self.client = Client(address, timeout=connect_timeout_s, set_as_default=False)
         except (OSError, TimeoutError) as error:
-            raise ClusterError(f"cannot reach the Dask scheduler at {_redacted(address)} ({type(error).__name__}: "
+            raise ClusterError(f"cannot reach the Dask scheduler at {address} ({type(error).__name__}: "
                                f"{error}); start it with `dask scheduler` (see the README), or grade here without "
                                "SCHEDULER") from error
         try:
@@ -228,8 +221,8 @@ class ClusterPool:
     def _check_workers(self) -> None:
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
         if not workers:
-            raise ClusterError(f"the Dask scheduler at {_redacted(self.address)} has no worker: start some with "
-                               f"`dask worker {_redacted(self.address)}` (see the README)")
+            raise ClusterError(f"the Dask scheduler at {self.address} has no worker: start some with "
+                               f"`dask worker {self.address}` (see the README)")
         answers = self.client.run(worker_readiness, self.sandboxed, environment_fingerprint())
         refused = {worker: why for worker, why in answers.items() if why}
         if refused:
@@ -282,18 +275,18 @@ class ClusterPool:
         is a failed result with the reason, never an exception that ends the run."""
         try:
             parcel = future.result()
-        except Exception as error:  # KilledWorker (its worker died twice), a lost connection, a bug
+            _write_files(parcel["executed"], Path(job.work_dir) / "autograded" / job.student / job.assignment)
+            if parcel["feedback"] is not None and job.feedback_out:
+                Path(job.feedback_out).parent.mkdir(parents=True, exist_ok=True)
+                Path(job.feedback_out).write_bytes(parcel["feedback"])
+            return SubmissionResult.from_json(parcel["result"])
+        except Exception as error:  # KilledWorker (its worker died twice), a lost connection, a full disk, a bug
             from distributed.scheduler import KilledWorker
 
             reason = WORKER_DIED_TWICE if isinstance(error, KilledWorker) else (
                 f"the cluster could not grade this notebook ({type(error).__name__}: {str(error)[:200]}): "
                 "run `make grade` again")
             return SubmissionResult(job.student, job.assignment, FAILED, reason)
-        _write_files(parcel["executed"], Path(job.work_dir) / "autograded" / job.student / job.assignment)
-        if parcel["feedback"] is not None and job.feedback_out:
-            Path(job.feedback_out).parent.mkdir(parents=True, exist_ok=True)
-            Path(job.feedback_out).write_bytes(parcel["feedback"])
-        return SubmissionResult.from_json(parcel["result"])
 
     def close(self) -> None:
         try:

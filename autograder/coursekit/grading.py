@@ -75,7 +75,7 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
 
     jobs = jobs or os.cpu_count() or 1
     sandbox = (check_sandbox(unsafe) if not scheduler or unsafe else
-               f"sandboxed on the Dask cluster at {scheduler.split('@')[-1]} (every worker checked before the run)")
+               f"sandboxed on the Dask cluster at {scheduler} (every worker checked before the run)")
     step("check the sandbox")
     grading = ClassGrading(course, force, cell_timeout_s or CELL_TIMEOUT_S, unsafe, every_cell)
     grading.check()

@@ -200,6 +200,11 @@ def feedback_path(course: Course, result: SubmissionResult) -> Path:
     return course.feedback_dir / result.student / result.assignment / f"{result.assignment}.html"
 
 
+def submission_files(folder: Path) -> list[Path]:
+    """A submission's files that count: regular files, no symbolic link, nothing in a checkpoint folder."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts)
+
+
 def file_digest(paths: Iterable[Path], base: Path) -> str:
     """sha256 over the relative names and bytes of `paths`."""
     digest = hashlib.sha256()
