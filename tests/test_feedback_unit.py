@@ -70,3 +70,22 @@ def test_repair_duplicates_keeps_the_first_graded_cell_and_renames_ids():
     assert "nbgrader" in repaired["cells"][0]["metadata"] and "nbgrader" not in repaired["cells"][1]["metadata"]
     assert repaired["cells"][0]["id"] != repaired["cells"][1]["id"]
     assert repair_duplicates(repaired) == "", "a clean notebook is left alone"
+
+
+def test_the_summary_histogram_counts_as_numpy_does():
+    """The summary page's grade histogram (drawn without matplotlib) puts every grade in numpy's bin,
+    the top grade in the last bin, and says each count in its bar's tooltip."""
+    import re
+
+    import numpy as np
+
+    from coursekit.summary_page import _svg_histogram, histogram
+
+    rng = np.random.default_rng(7)
+    for upper in (26.0, 9.5, 1.0):
+        grades = list(np.round(rng.uniform(0, upper, 200) * 2) / 2) + [0.0, upper, upper / 10]
+        expected, _ = np.histogram(grades, bins=10, range=(0, upper))
+        assert histogram(grades, upper) == list(expected)
+    svg = _svg_histogram("a <b>", [0.0, 26.0, 26.0, 13.0], 26.0)
+    tooltips = [int(n) for n in re.findall(r"points: (\d+) student", svg)]
+    assert tooltips == [1, 0, 0, 0, 0, 1, 0, 0, 0, 2] and "a &lt;b&gt;" in svg

@@ -72,11 +72,13 @@ def _show(info):
     _seen.append(info.raw_cell)
 get_ipython().events.register("pre_run_cell", _show)
 """),
-        # 3b. read the sources with the hidden tests from disk and print them
+        # 3b. read the sources with the hidden tests from disk and print them (and any notebook in the
+        # kernel's folder: nbgrader's autograde ran the kernel beside its sanitised copy, hidden tests included)
         "reads_sources": ("complete", f"""
 import glob
 _found = [p for up in {UP!r} for p in glob.glob(up + "source/*/*.py") + glob.glob(up + "source/*/*.ipynb")]
 _found += glob.glob({str(course_root)!r} + "/source/*/*")
+_found += glob.glob("*.ipynb") + glob.glob("**/*.ipynb", recursive=True)  # nbgrader left its sanitised copy here
 print("FOUND", len(_found))
 for _p in _found:
     print(open(_p).read())

@@ -10,8 +10,10 @@ Modules, one concern each:
 - ``known_answers``: the grader's own must-fail / must-pass cells and the kernel-state check.
 - ``source_flags``: what in a student's own code a TA should look at.
 - ``submission_checks``: what is checked and mended in a submission before anything runs.
-- ``execution``: one submission in a private nbgrader course (runs in a worker); ``tracked_execute``:
-  nbgrader's Execute preprocessor timed per kind of cell; ``cell_skipping``: the instructor cells no grade needs.
+- ``execution``: one submission, from its folder to its scores (runs in a worker); ``nbgrader_pass``:
+  nbgrader's autograde preprocessors on the notebook in memory; ``tracked_execute``: nbgrader's Execute
+  preprocessor timed per kind of cell, with a kernel client that stops waiting once the kernel is ready;
+  ``cell_skipping``: the instructor cells no grade needs.
 - ``warm_kernels`` and ``zygote_main``: a worker's zygote in the sandbox, forked into each submission's kernel.
 - ``workers``: the pool of forked worker processes with a wall-clock watchdog.
 - ``cluster``: the same jobs on a Dask cluster (``make grade SCHEDULER=...``), each in a one-slot pool there.

@@ -20,6 +20,7 @@ metadata.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 
 SKIP_MARK = "grading"  # cell metadata key in the source notebook; the value "skip" marks a cell
@@ -206,8 +207,11 @@ class _ModuleReads(ast.NodeVisitor):
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
 
+@functools.lru_cache(maxsize=4096)
 def cell_names(source: str) -> CellNames:
-    """The names a cell binds and reads (a cell that does not parse runs nothing and binds nothing)."""
+    """The names a cell binds and reads (a cell that does not parse runs nothing and binds nothing).
+    Memoised (a worker sees the same locked and instructor cells in every submission): the answer is
+    shared, read it only."""
     names = CellNames()
     code = _python(source)
     if code is None:

@@ -166,7 +166,7 @@ class ClassGrading:
         job = self.todo[key]
         result.fingerprint = self.fingerprints[key]
         result.sandboxed = job.sandboxed
-        executed = Path(job.work_dir) / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
+        executed = job.executed_notebook
         merge_started = time.monotonic()
         if result.status == GRADED:
             try:

@@ -179,7 +179,7 @@ def grade_parcel(job: dict, files: dict[str, bytes], sources: dict[str, bytes], 
         slot.pool.run([local], results.append, lambda stuck: stuck.without_stuck_cell())
         back = time.monotonic()
         result = results[0]
-        executed = _files_under(place / "work" / "autograded" / local.student / local.assignment)
+        executed = _files_under(local.executed_notebook.parent)
         feedback = Path(local.feedback_out).read_bytes() if local.feedback_out and Path(local.feedback_out).exists() else None
         if result.timings:
             result.timings[SHIP] = round(shipped + time.monotonic() - back, 3)
@@ -275,7 +275,7 @@ class ClusterPool:
         is a failed result with the reason, never an exception that ends the run."""
         try:
             parcel = future.result()
-            _write_files(parcel["executed"], Path(job.work_dir) / "autograded" / job.student / job.assignment)
+            _write_files(parcel["executed"], job.executed_notebook.parent)
             if parcel["feedback"] is not None and job.feedback_out:
                 Path(job.feedback_out).parent.mkdir(parents=True, exist_ok=True)
                 Path(job.feedback_out).write_bytes(parcel["feedback"])

@@ -1,9 +1,12 @@
-"""Execute one submission: a private nbgrader course, the sandboxed kernel, the scores.
+"""Execute one submission: its notebook checked and mended, the sandboxed kernel, the scores.
 
-Runs inside a worker process (see `workers`). The submission is copied into a private course
-with its own gradebook copy; known-answer cells are added (see `known_answers`); nbgrader's
-own `autograde` executes it in the grader's sandboxed kernel (see `sandbox`); the outcome of
-every graded cell is read from what the grader received, never from a file a kernel could reach.
+Runs inside a worker process (see `workers`). The submission's notebook is read (never changed);
+damaged graded cells are mended (`submission_checks`), known-answer cells added (`known_answers`),
+the instructor cells no grade needs marked (`cell_skipping`); nbgrader's autograde preprocessors
+then sanitise and execute it in memory (`nbgrader_pass`) in the grader's sandboxed kernel
+(`sandbox`), whose folder holds the submission's other files and never a notebook (nbgrader's
+sanitised copy, hidden tests included, used to lie there). The outcome of every graded cell is read
+from what the grader received, never from a file a kernel could reach.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -58,7 +62,7 @@ def error_line(cell) -> str:
     return ""
 
 
-def read_outcomes(executed: nbformat.NotebookNode, source_path: Path) -> list[TestOutcome]:
+def read_outcomes(executed: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[TestOutcome]:
     """Score every grade cell of an executed notebook as nbgrader does.
 
     A test with hidden parts gets the instructor's docstring as its message, never what the
@@ -67,7 +71,6 @@ def read_outcomes(executed: nbformat.NotebookNode, source_path: Path) -> list[Te
     from nbgrader.utils import determine_grade, is_grade
 
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in executed.cells if is_grade(c)}
-    source = nbformat.read(source_path, as_version=4)
     outcomes = []
     for source_cell in (c for c in source.cells if is_grade(c)):
         grade_id = source_cell.metadata["nbgrader"]["grade_id"]
@@ -117,14 +120,6 @@ def summarise_failure(log: str) -> str:
     return "nbgrader could not execute the notebook (the TA finds the details in the grader's log)"
 
 
-def _copy_submission(source: Path, target: Path) -> None:
-    """Copy a submission's regular files (symbolic links are not followed, nor copied)."""
-    def ignore(folder, names):
-        return [n for n in names if n == ".ipynb_checkpoints" or (Path(folder) / n).is_symlink()]
-
-    shutil.copytree(source, target, ignore=ignore)
-
-
 def mark_not_rerun(nb: dict, source_cells: list) -> dict[str, list]:
     """Tag the cells no grade depends on (see `cell_skipping`) for nbclient to skip; return, under a
     marker the student cannot have guessed, the outputs the submission had in them."""
@@ -160,22 +155,24 @@ def restore_not_rerun(executed: nbformat.NotebookNode, saved: dict[str, list]) -
 
 
 def execute_job(job: Job) -> SubmissionResult:
-    """Autograde one submission in a private course (runs inside a worker process)."""
-    from nbgrader.apps.api import NbGraderAPI
-
-    from .nbgrader_config import course_config
+    """Autograde one submission with nbgrader's preprocessors, in memory (runs inside a worker process)."""
+    from .nbgrader_config import IGNORED_FILES, course_config
+    from .nbgrader_pass import autograde_notebook, copy_other_files
     from .sandbox import GRADER_KERNEL_ARGUMENTS, KERNEL_NAME as SANDBOX_KERNEL, WARM_KERNEL_NAME as WARM_KERNEL
+    from .tracked_execute import StuckKernel
     from .warm_kernels import current_zygote, empty_folder
 
     started = time.monotonic()
     work = Path(job.work_dir)
     shutil.rmtree(work, ignore_errors=True)
-    (work / "source" / job.assignment).mkdir(parents=True)
-    shutil.copy(job.source_notebook, work / "source" / job.assignment / f"{job.assignment}.ipynb")
-    shutil.copy(job.gradebook_snapshot, work / "gradebook.db")
-    submitted = work / "submitted" / job.student / job.assignment
-    _copy_submission(Path(job.submission_dir), submitted)
-    notebook = submitted / f"{job.assignment}.ipynb"
+    executed_path = job.executed_notebook
+    kernel_dir = executed_path.parent  # the kernel's working folder: the submission's other files, as nbgrader copies them
+    kernel_dir.mkdir(parents=True)
+    # nbgrader's preprocessors read the assignment from it, and may write (its Gradebook adds a default
+    # course): each job its own copy, out of the kernel's sight
+    gradebook = shutil.copy(job.gradebook_snapshot, work / "gradebook.db")
+    copy_other_files(Path(job.submission_dir), kernel_dir, IGNORED_FILES)
+    notebook = Path(job.submission_dir) / f"{job.assignment}.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     source = nbformat.read(job.source_notebook, as_version=4)
     note = "; ".join(repair_graded_cells(nb, source.cells))
@@ -191,7 +188,6 @@ def execute_job(job: Job) -> SubmissionResult:
     if skipped:
         note = "; ".join(filter(None, [note, f"{skipped} cell(s) skipped: they did not stop when interrupted at the "
                                               "time limit; the rest was graded in a fresh kernel"]))
-    notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
     zygote = current_zygote() if job.sandboxed and job.warm_kernel else None
     if zygote is not None:  # the kernel's sockets go where the zygote's sandbox sees them
@@ -200,12 +196,6 @@ def execute_job(job: Job) -> SubmissionResult:
         ipc_dir = tempfile.mkdtemp(prefix="fmk-")  # short absolute path: unix sockets allow ~100 bytes
         ipc_prefix = Path(ipc_dir) / "k"
     config = course_config(work, ipc_prefix=ipc_prefix, cell_timeout_s=job.cell_timeout_s)
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute
-
-    tracked = tracked_execute_class()
-    config.Autograde.autograde_preprocessors = [
-        tracked if p is Execute else p for p in Autograde().autograde_preprocessors]
     config.TrackedExecute.progress_path = str(job.progress_file)
     # every output is in by then: a graceful shutdown only waits (seconds) for the kernel to wind down
     config.Execute.shutdown_kernel = "immediate"
@@ -216,8 +206,13 @@ def execute_job(job: Job) -> SubmissionResult:
         config.Execute.extra_arguments = list(GRADER_KERNEL_ARGUMENTS)
     EXECUTE_SECONDS.clear()
     prepared = time.monotonic()
-    try:
-        result = NbGraderAPI(config=config).autograde(job.assignment, job.student, force=True, create=True)
+    failure = None
+    try:  # the notebook is read as nbgrader reads a file (older formats converted)
+        executed = autograde_notebook(nbformat.reads(json.dumps(nb), as_version=4), student=job.student,
+                                      assignment=job.assignment, db_url=f"sqlite:///{Path(gradebook).resolve()}",
+                                      kernel_dir=kernel_dir, config=config, execute_class=tracked_execute_class())
+    except Exception as error:  # a broken notebook or a dead kernel: this submission fails, with a reason
+        failure = error
     finally:
         if zygote is not None:  # the folder stays for the next kernel, empty: nothing of this one is left
             empty_folder(Path(ipc_dir))
@@ -225,18 +220,16 @@ def execute_job(job: Job) -> SubmissionResult:
             shutil.rmtree(ipc_dir, ignore_errors=True)
     autograded = time.monotonic()
     outcome = SubmissionResult(job.student, job.assignment, GRADED, reason=note, flags=flags, sandboxed=job.sandboxed)
-    executed_path = work / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
-    stuck = job.progress_file.read_text().strip() if job.progress_file.exists() else ""
-    if not result["success"] and "StuckKernel" in result.get("log", "") and stuck and not job.skip_cells:
+    if isinstance(failure, StuckKernel) and not job.skip_cells:
         # once: a fresh kernel replays the notebook without the cell that never answered
-        retry = execute_job(Job(**{**vars(job), "skip_cells": [stuck]}))
+        retry = execute_job(Job(**{**vars(job), "skip_cells": [str(failure)]}))
         retry.seconds = round(time.monotonic() - started, 2)
         return retry
-    if not result["success"] or not executed_path.exists():
+    if failure is not None:
+        shutil.rmtree(kernel_dir, ignore_errors=True)  # as nbgrader: a failed notebook leaves no executed copy
         outcome.status = FAILED
-        outcome.reason = summarise_failure(result.get("log", "") + "\n" + (result.get("error") or ""))
+        outcome.reason = summarise_failure("".join(traceback.format_exception(failure)))
     else:
-        executed = nbformat.read(executed_path, as_version=4)
         outcome.not_rerun = restore_not_rerun(executed, not_rerun)
         for cell in executed.cells:  # a skipped cell ran nothing: a skipped test must not pass
             if SKIP_TAG in cell.metadata.get("tags", []) and cell.cell_type == "code":
@@ -244,16 +237,16 @@ def execute_job(job: Job) -> SubmissionResult:
                                                        traceback=[f"{SKIPPED[0]}: {SKIPPED[1]}"])]
         problems = check_known_answers(executed, plan)
         cells = cell_seconds(executed, source.cells, set(plan.cells))
-        outcome.timings = {"prepare the private course": round(prepared - started, 3),
+        outcome.timings = {"read the notebook, known-answer cells, which cells run": round(prepared - started, 3),
                            "kernel start": round(EXECUTE_SECONDS.get("kernel start", 0.0), 3), **cells,
                            "kernel shutdown": round(EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
                            "kernel messages between cells": round(
                                EXECUTE_SECONDS.get("execute", 0.0) - sum(cells.values())
                                - EXECUTE_SECONDS.get("kernel start", 0.0) - EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
-                           "nbgrader autograde (besides executing)": round(autograded - prepared
-                                                                           - EXECUTE_SECONDS.get("execute", 0.0), 3)}
+                           "nbgrader's preprocessors (besides executing)": round(autograded - prepared
+                                                                                 - EXECUTE_SECONDS.get("execute", 0.0), 3)}
         nbformat.write(remove_known_answers(executed, plan), executed_path)
-        outcome.tests = read_outcomes(executed, Path(job.source_notebook))
+        outcome.tests = read_outcomes(executed, source)
         outcome.unanswered = unanswered_cells(executed)
         if problems:
             outcome.status = NEEDS_REVIEW

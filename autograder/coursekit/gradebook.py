@@ -114,7 +114,7 @@ ASSIGNMENT_TABLES = ("course", "assignment", "notebook", "base_cell", "source_ce
 
 def write_assignments_snapshot(course: Course, path: Path) -> Path:
     """A new sqlite gradebook at `path` with the course's assignments and their cells, and nothing of
-    any student: what a worker's private course needs (locked cells, checksums, points), whatever
+    any student: what a worker's nbgrader preprocessors read (locked cells, checksums, points), whatever
     database the course's own gradebook is in, small enough to send to a cluster with every task.
     Its tables are made here, not by nbgrader's `Gradebook`, which asks the `alembic` executable for
     the schema's version (3 s: see `_create_if_new`); the version is the course gradebook's own."""

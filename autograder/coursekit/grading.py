@@ -6,7 +6,7 @@
 2. **Intake** (see `intake`): a folder or an LMS zip becomes (student key, assignment, folder)
    triples; what cannot be taken is reported against its student. The roster only grows.
 3. **Execute** (parallel, `jobs` worker processes, see `workers` and `execution`; or the same jobs on
-   a Dask cluster, see `cluster`): each submission in a private nbgrader course, in a sandboxed
+   a Dask cluster, see `cluster`): each submission through nbgrader's autograde preprocessors, in a sandboxed
    kernel forked from the worker's warm zygote (`warm_kernels`), with known-answer cells, without
    the instructor cells no grade needs (`cell_skipping`); the worker then renders the student's
    feedback page.

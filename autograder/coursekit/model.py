@@ -109,6 +109,12 @@ class Job:
     intake_note: str = ""
 
     @property
+    def executed_notebook(self) -> Path:
+        """Where the worker leaves the executed notebook; its folder is the kernel's working folder,
+        laid out as nbgrader's autograded/ (the grader moves it into the course)."""
+        return Path(self.work_dir) / "autograded" / self.student / self.assignment / f"{self.assignment}.ipynb"
+
+    @property
     def progress_file(self) -> Path:
         """Where the worker notes the cell it is running (read when the job outruns its limit)."""
         return Path(self.work_dir + ".progress")

@@ -66,6 +66,7 @@ def _reset_sandbox() -> None:
 def _run_kernel(request: dict) -> None:
     """In the forked child: become the submission's kernel (never returns)."""
     try:
+        signal.set_wakeup_fd(-1)  # the zygote's wake-up pipe: closed below, its number must not be reused
         os.setsid()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
@@ -103,8 +104,10 @@ def serve(preload: list[str]) -> None:
 
     _prctl(PR_SET_DUMPABLE, 0)  # a kernel (same user) may not ptrace it or read /proc/<pid>/mem
     _prctl(PR_SET_CHILD_SUBREAPER, 1)  # what a kernel leaves running comes back here, to be killed
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's import-time warning about frozen modules
     loaded = []
-    for name in ["ipykernel.kernelapp", *preload]:
+    # ipykernel.debugger: every kernel's start imports debugpy for its debugger (0.15 s), unless the zygote has
+    for name in ["ipykernel.kernelapp", "ipykernel.debugger", *preload]:
         try:
             importlib.import_module(name)
             loaded.append(name)
@@ -113,9 +116,21 @@ def serve(preload: list[str]) -> None:
     import resource
 
     _send({"ready": loaded, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    # a kernel's end wakes the loop at once (SIGCHLD writes a byte into this pipe), not at its next timeout
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_write)
     child, pending = None, b""
     while True:
-        readable, _, _ = select.select([0], [], [], 0.05)
+        readable, _, _ = select.select([0, wake_read], [], [], 0.5)
+        if wake_read in readable:
+            readable.remove(wake_read)
+            try:
+                os.read(wake_read, 4096)
+            except BlockingIOError:
+                pass
         if child is not None:
             pid, status, usage = os.wait4(child, os.WNOHANG)
             if pid:

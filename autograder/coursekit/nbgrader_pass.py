@@ -1,0 +1,81 @@
+"""nbgrader's autograde of one notebook, in memory: its preprocessors, without a course on disk.
+
+`NbGraderAPI.autograde` wants a course folder per submission: the source and the submission copied
+in, the gradebook opened six times (student, submission, notebooks), the notebook read and written
+twice through nbconvert (validated after each of twelve preprocessors) and every score written to
+the gradebook. The grader needs none of those writes: the scores are read from the executed notebook
+(`execution.read_outcomes`) and merged into the course's gradebook by `gradebook_merge`. So a worker
+runs nbgrader's own preprocessor classes, in nbgrader's order and with the course's configuration,
+on the notebook it holds:
+
+- sanitize: ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata
+  (the kernelspec and the graded cells come from the gradebook snapshot, read-only);
+- autograde, with NBGRADER_EXECUTION=autograde: Execute (the grader's `TrackedExecute`),
+  IgnorePattern, ClearMetadataPreprocessor, LimitOutput.
+
+Left out: SaveAutoGrades and AssignLatePenalties (they only write scores into the gradebook), and
+the second CheckCellMetadata (it re-reads the metadata the first one checked; the kernel changes
+outputs only). The notebook is normalised and validated as nbconvert does, once per stage rather
+than after every preprocessor. The submission's other files reach the kernel's folder as nbgrader
+copies them (its ignore globs, no notebooks), regular files only. `tests/test_grading.py` and
+`tests/test_mutants.py` hold every grade to what nbgrader's own autograde gives.
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat import validator
+
+
+def copy_other_files(submission: Path, kernel_dir: Path, ignore: list[str]) -> None:
+    """The files nbgrader's autograde copies next to the notebook (not its ignored globs, no
+    notebook), without symbolic links or checkpoints (`model.submission_files`)."""
+    from nbgrader.utils import find_all_files
+
+    from .model import submission_files
+
+    wanted = {Path(p) for p in find_all_files(str(submission), ignore + ["*.ipynb"])}
+    for path in submission_files(submission):
+        if path in wanted:
+            target = kernel_dir / path.relative_to(submission)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+
+
+def _checked(nb: nbformat.NotebookNode, stage: str) -> None:
+    try:
+        nbformat.validate(nb, relax_add_props=True)
+    except nbformat.ValidationError as error:  # as nbconvert: an invalid notebook is not graded
+        raise nbformat.ValidationError(f"the notebook is invalid after nbgrader's {stage}: {error.message}") from None
+
+
+def autograde_notebook(nb: nbformat.NotebookNode, *, student: str, assignment: str, db_url: str,
+                       kernel_dir: Path, config, execute_class) -> nbformat.NotebookNode:
+    """The notebook as nbgrader's autograde leaves it: sanitised against the gradebook at `db_url`,
+    executed with `execute_class` in `kernel_dir`. Raises what the preprocessors raise."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+                                        OverwriteCells, OverwriteKernelspec)
+    from nbgrader.utils import setenv
+
+    from .paths import COURSE_ID
+
+    resources = {"unique_key": assignment, "output_files_dir": f"{assignment}_files",
+                 "metadata": {"name": assignment, "path": str(kernel_dir)},
+                 "nbgrader": {"student": student, "assignment": assignment, "notebook": assignment,
+                              "db_url": db_url, "course_id": COURSE_ID}}
+    stages = (("sanitizing", (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata),
+               contextlib.nullcontext()),
+              ("autograding", (execute_class, IgnorePattern, ClearMetadataPreprocessor, LimitOutput),
+               setenv(NBGRADER_EXECUTION="autograde")))
+    for stage, preprocessors, environment in stages:
+        _, nb = validator.normalize(nb)
+        nb = nbformat.from_dict(nb)
+        with environment:
+            for preprocessor in preprocessors:
+                nb, resources = preprocessor(config=config)(nb, resources)
+        _checked(nb, stage)
+    return nb
