@@ -1,4 +1,5 @@
-"""Feedback cleaning, on small hand-made cells (the end-to-end check is in test_grading.py)."""
+"""Small unit checks: feedback cleaning on hand-made cells, the summary page's histogram, the grader's
+known answers (the end-to-end checks are in test_grading.py and test_hostile_class.py)."""
 from __future__ import annotations
 
 import json
@@ -89,3 +90,33 @@ def test_the_summary_histogram_counts_as_numpy_does():
     svg = _svg_histogram("a <b>", [0.0, 26.0, 26.0, 13.0], 26.0)
     tooltips = [int(n) for n in re.findall(r"points: (\d+) student", svg)]
     assert tooltips == [1, 0, 0, 0, 0, 1, 0, 0, 0, 2] and "a &lt;b&gt;" in svg
+
+
+def test_a_must_fail_known_answer_never_passes():
+    """The number a must-fail cell expects is never the value it computes: at least 0.01 away, also
+    for the values where the old rule (value * factor + offset) gave the value back (0.5 * 0.98 + 0.01);
+    and every drawn cell, whichever form it takes, fails in an honest kernel (must-pass cells pass)."""
+    import random
+
+    import numpy as np
+
+    from coursekit.known_answers import MUST_FAIL, MUST_PASS, _different, _number, known_answer_source
+
+    rng = random.Random(2026)
+    values = ["0.500", "0.600", "0.2000", "5.000", "4.99999", "0.05", "9.5"] + [_number(rng) for _ in range(200)]
+    for value in values:
+        for _ in range(100):
+            assert abs(float(_different(rng, value)) - float(value)) >= 0.01, value
+
+    def check_close(label, value, expected, atol, rtol):
+        assert abs(value - expected) <= atol + rtol * abs(expected), label
+
+    for draw in range(3_000):
+        kind = MUST_FAIL if draw % 4 else MUST_PASS
+        source = known_answer_source(kind, rng, has_check_close=True, form=draw % 3 if kind == MUST_FAIL else None)
+        try:
+            exec(source, {"np": np, "check_close": check_close})
+            failed = False
+        except AssertionError:
+            failed = True
+        assert failed == (kind == MUST_FAIL), source

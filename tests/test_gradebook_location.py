@@ -103,3 +103,26 @@ def test_a_new_gradebook_is_the_database_nbgrader_would_make(tmp_path):
     _create_if_new(f"sqlite:///{tmp_path / 'ours.db'}")
     assert schema(tmp_path / "ours.db") == schema(tmp_path / "nbgrader.db")
     assert len(schema(tmp_path / "ours.db")[0]) >= 13
+
+
+def test_a_changed_script_reaches_the_gradebook_and_an_unchanged_one_is_not_converted_again(tmp_path, monkeypatch):
+    """sync_assignments converts a script only when it (or the converting code) changed, or the course's
+    source notebook was edited; new points in the script reach the gradebook."""
+    import coursekit.sources
+    from coursekit.gradebook import sync_assignments
+
+    course = tiny_class(tmp_path, f"sqlite:///{tmp_path / 'grades.sqlite'}")
+    first = sync_assignments(course)
+    convert = coursekit.sources.notebook_from_script
+    calls = []
+    monkeypatch.setattr(coursekit.sources, "notebook_from_script", lambda script: calls.append(script) or convert(script))
+    assert sync_assignments(course) == first and calls == []
+    source = course.source_notebook("tiny")
+    source.write_text(source.read_text().replace("answer() is 42", "answer() is 43"))
+    assert sync_assignments(course) == first and len(calls) == 1, "an edited source notebook is made again"
+    script = tmp_path / "scripts" / "tiny" / "tiny.py"
+    script.write_text(script.read_text().replace('"test_value", "grade": true, "points": 2', '"test_value", "grade": true, "points": 5'))
+    assert sync_assignments(course)["tiny"] != first["tiny"]
+    with Gradebook(course.db_url) as gradebook:
+        points = {c.name: c.max_score for c in gradebook.find_notebook("tiny", "tiny").grade_cells}
+    assert points["test_value"] == 5.0, points

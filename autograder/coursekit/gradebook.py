@@ -46,10 +46,17 @@ def sync_assignments(course: Course) -> dict[str, str]:
         warnings.simplefilter("ignore")
         with _open(course) as gradebook:
             registered = {a.name for a in gradebook.assignments}
+    converted = synced.setdefault("converted from", {})
     for assignment in course.assignments():
-        notebook = notebook_from_script(course.scripts_dir / assignment / f"{assignment}.py")
-        write_notebook(notebook, course.source_notebook(assignment))
-        digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
+        script = course.scripts_dir / assignment / f"{assignment}.py"
+        made_from = _conversion_key(script)
+        digests[assignment] = (file_digest([course.source_notebook(assignment)], course.root)
+                               if course.source_notebook(assignment).exists() else "")
+        if converted.get(assignment) != made_from or digests[assignment] != synced.get(assignment):
+            # jupytext and the source checks: 0.4-0.7 s a notebook, paid again only when its script changed
+            write_notebook(notebook_from_script(script), course.source_notebook(assignment))
+            digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
+            converted[assignment] = made_from
         if synced.get(assignment) == digests[assignment] and assignment in registered:
             continue
         with warnings.catch_warnings():
@@ -61,7 +68,15 @@ def sync_assignments(course: Course) -> dict[str, str]:
                 f"changed after students were graded, grade in a fresh course folder.\n{result.get('log', '')[-2000:]}")
         synced[assignment] = digests[assignment]
         synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
+    synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
     return digests
+
+
+def _conversion_key(script: Path) -> str:
+    """What a source notebook is made from: its script and the code that converts it."""
+    from . import cell_skipping, sources
+
+    return file_digest([script, Path(sources.__file__), Path(cell_skipping.__file__)], Path("/"))
 
 
 def _open(course: Course):

@@ -37,8 +37,11 @@ def _number(rng: random.Random) -> str:
 
 
 def _different(rng: random.Random, value: str) -> str:
-    other = float(value) * rng.choice((1.01, 0.98, 1.2, 0.5)) + rng.choice((0.01, 0.1, 0.3))
-    return f"{other:.6f}"
+    """A number at least 0.01 away from `value`, above or below it. (It was `value * factor + offset`
+    with factors below 1, which gave `value` itself for a few draws such as 0.5 * 0.98 + 0.01: one
+    must-fail cell in 70,000 passed, and an honest notebook was sent to review.)"""
+    gap = float(value) * rng.choice((0.01, 0.02, 0.2, 0.5)) + rng.choice((0.01, 0.1, 0.3))
+    return f"{float(value) + rng.choice((gap, -gap)):.6f}"
 
 
 def known_answer_source(kind: str, rng: random.Random, has_check_close: bool, form: int | None = None) -> str:
