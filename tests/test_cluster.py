@@ -29,31 +29,34 @@ def grades(result) -> tuple:
     return result.status, [(t.grade_id, t.points, t.message) for t in result.tests]
 
 
-def freeze_one_worker_then_kill_the_other(address: str, course: Course, done: threading.Event) -> dict:
-    """Once a notebook is graded, SIGSTOP a busy Dask worker (a hung worker: no heartbeat); once the
-    scheduler has given up on it, SIGKILL the other while it grades another notebook (a task whose
-    worker died twice would be reported, rightly, as failed). The tasks each held, the frozen pid."""
+def kill_one_worker_then_freeze_one(address: str, course: Course, done: threading.Event) -> dict:
+    """Once a notebook is graded, SIGKILL a busy Dask worker; then SIGSTOP a worker busy with another
+    notebook (a hung worker: no heartbeat, the scheduler gives up on it after the worker-ttl). Killing
+    first leaves the class's work to follow both, however fast it grades; the frozen task is never the
+    killed one's retry (a task whose worker died twice would be reported, rightly, as failed). The
+    tasks each held, the frozen pid."""
     from distributed import Client
 
-    said = {"frozen": [], "killed": [], "frozen_pid": None}
+    said = {"frozen": [], "killed": [], "frozen_pid": None, "killed_worker": None}
     with Client(address, set_as_default=False) as client:
         # retried once, then reported (see cluster.CLUSTER_CONFIG)
         assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == 1
-        while not done.is_set() and not said["killed"]:
+        while not done.is_set() and not said["frozen"]:
             busy = {worker: sorted(k for k in keys if k.startswith("grade-"))
                     for worker, keys in client.processing().items()}
             busy = {worker: keys for worker, keys in busy.items() if keys}
             graded = [p for p in course.results_dir.glob("*.json") if not p.name.startswith("broken__")] \
                 if course.results_dir.is_dir() else []
-            if not said["frozen"] and graded and busy:
+            if not said["killed"] and graded and busy:
                 worker, keys = sorted(busy.items())[0]
-                said.update(frozen=keys, frozen_worker=worker, frozen_pid=client.run(os.getpid, workers=[worker])[worker])
-                os.kill(said["frozen_pid"], signal.SIGSTOP)
-            elif said["frozen"] and said["frozen_worker"] not in client.scheduler_info()["workers"]:
+                os.kill(client.run(os.getpid, workers=[worker])[worker], signal.SIGKILL)
+                said.update(killed=keys, killed_worker=worker)
+            elif said["killed"]:
                 for worker, keys in sorted(busy.items()):
-                    if not set(keys) & set(said["frozen"]):
-                        os.kill(client.run(os.getpid, workers=[worker])[worker], signal.SIGKILL)
-                        said["killed"] = keys
+                    if worker != said["killed_worker"] and not set(keys) & set(said["killed"]):
+                        said.update(frozen=keys, frozen_worker=worker,
+                                    frozen_pid=client.run(os.getpid, workers=[worker])[worker])
+                        os.kill(said["frozen_pid"], signal.SIGSTOP)
                         break
             time.sleep(0.2)
     return said
@@ -95,7 +98,7 @@ def test_two_dask_workers_grade_the_example_class_as_the_pool_does_and_a_killed_
 
         grader = threading.Thread(target=grade)
         grader.start()
-        said = freeze_one_worker_then_kill_the_other(address, course, done)
+        said = kill_one_worker_then_freeze_one(address, course, done)
         grader.join(600)
         if said["frozen_pid"]:  # before the cluster closes (it would wait for it), unless its nanny did
             with contextlib.suppress(ProcessLookupError):
