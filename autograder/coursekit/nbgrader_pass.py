@@ -17,8 +17,10 @@ Left out: SaveAutoGrades and AssignLatePenalties (they only write scores into th
 the second CheckCellMetadata (it re-reads the metadata the first one checked; the kernel changes
 outputs only). The notebook is normalised and validated as nbconvert does, once per stage rather
 than after every preprocessor. The submission's other files reach the kernel's folder as nbgrader
-copies them (its ignore globs, no notebooks), regular files only. `tests/test_grading.py` and
-`tests/test_mutants.py` hold every grade to what nbgrader's own autograde gives.
+copies them (its ignore globs, no notebooks), regular files only. `tests/test_nbgrader_pass.py`
+compares the result with nbgrader's own autograde of the same submission; `tests/test_grading.py`
+and `tests/test_mutants.py` hold every grade of the example class and of every answer in
+`tests/answers` to what the sources expect.
 """
 from __future__ import annotations
 

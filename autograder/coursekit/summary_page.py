@@ -52,9 +52,11 @@ def _svg_histogram(title: str, values: list[float], upper: float, bins: int = 10
 
 def _distribution_plot(course, run) -> str:
     limits = max_points(course)
-    return "".join(_svg_histogram(f"{a} (n={len(points)})", points, limits[a] or 1)
-                   for a in course.assignments()
-                   for points in [[sum(split_points(r)) for r in run.results if r.assignment == a and r.status == GRADED]])
+    plots = []
+    for assignment in course.assignments():
+        points = [sum(split_points(r)) for r in run.results if r.assignment == assignment and r.status == GRADED]
+        plots.append(_svg_histogram(f"{assignment} (n={len(points)})", points, limits[assignment] or 1))
+    return "".join(plots)
 
 
 def _pass_rate_plot(rows) -> str:
