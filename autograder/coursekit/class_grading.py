@@ -18,7 +18,8 @@ from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, Submissi
                     submission_files)
 from .submission_checks import precheck
 
-GRADER_VERSION = "3"  # bump when a change to grading must invalidate earlier results
+GRADER_VERSION = "4"  # bump when a change to grading must invalidate earlier results (4: kernels before it could
+# read the hidden tests from nbgrader's sanitised notebook in their folder, so their grades are not trusted)
 
 Key = tuple[str, str]  # (student key, assignment)
 
