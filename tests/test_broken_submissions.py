@@ -15,9 +15,13 @@ from coursekit.paths import assignments
 from coursekit.releases import student_notebook
 from coursekit.sources import write_notebook
 
-from conftest import GRADING_CELL_TIMEOUT_S, results_by_key, tree_digest
+from conftest import results_by_key, tree_digest
 
 ASSIGNMENT = assignments()[-1]  # the quickest notebook: what goes wrong does not depend on the assignment
+# its slowest cell the grader runs takes 0.34 s (2 workers at once): 8 s is ample, and the hung cells'
+# cases (interrupted at the limit, one twice, one answering 10 s later) cost that much less than the
+# example class's 20 s limit
+GRADING_CELL_TIMEOUT_S = 8
 HUNG = "import time\ntime.sleep(3600)  # never returns by itself"
 # A call busy in native code (a long BLAS call, a step of torch.optim.LBFGS) cannot take the interrupt
 # until it returns: blocking SIGINT in the main thread around a sleep behaves exactly so.

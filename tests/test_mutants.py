@@ -1,8 +1,12 @@
 """Hidden tests discriminate: every wrong answer in tests/answers loses points, every correct
 alternative keeps full marks. One kernel per notebook runs the solution once, then each variant;
 then the same in the grader's sandboxed kernel without the cells the grader skips, which must score
-every variant the same."""
+every variant the same (the six runs two at a time)."""
 from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -10,9 +14,31 @@ from coursekit.mutants import run_variants
 from coursekit.paths import assignments
 
 
+@pytest.fixture(scope="module")
+def variant_runs():
+    """Every notebook's variants, in the plain kernel and in the grader's sandboxed one without the skipped
+    cells: six runs of one kernel each, two at a time (a process each, so that a sandboxed run's environment
+    stays its own), the longest first."""
+    context = multiprocessing.get_context("spawn")  # never a fork of this process and its threads
+    threads = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(dict.fromkeys(threads, "1"))  # one thread per kernel, as the grader's (the processes start now)
+    try:
+        pool = ProcessPoolExecutor(max_workers=2, mp_context=context)
+        runs = {(assignment, sandboxed): pool.submit(run_variants, assignment, sandboxed, sandboxed)
+                for assignment in assignments() for sandboxed in (False, True)}
+    finally:
+        for name, value in threads.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    with pool:
+        yield runs
+
+
 @pytest.fixture(params=assignments(), scope="module")
-def variant_run(request):
-    return request.param, run_variants(request.param)
+def variant_run(request, variant_runs):
+    return request.param, variant_runs[(request.param, False)].result()
 
 
 def test_solution_notebook_runs_cleanly_with_hidden_tests(variant_run):
@@ -37,12 +63,12 @@ def test_every_alternative_answer_keeps_full_marks(variant_run):
     assert not rejected, f"{assignment}: correct alternatives that lose points:\n" + "\n".join(rejected)
 
 
-def test_the_graders_kernel_scores_every_variant_exactly_as_the_full_plain_run(variant_run):
+def test_the_graders_kernel_scores_every_variant_exactly_as_the_full_plain_run(variant_run, variant_runs):
     """Run as `make grade` runs it (the sandboxed kernel, without the instructor cells marked
     grading="skip"), every wrong and alternative answer gets the same score on every test cell as in
     the plain kernel that ran every cell: neither the sandbox nor the skipped cells change a grade."""
     assignment, (problems, outcomes) = variant_run
-    sandboxed_problems, sandboxed = run_variants(assignment, sandboxed=True, skip_unneeded=True)
+    sandboxed_problems, sandboxed = variant_runs[(assignment, True)].result()
     assert sandboxed_problems == problems, f"{assignment}: the solution runs differently in the sandbox"
     plain = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in outcomes}
     boxed = {(o.kind, o.function, o.name): (o.scores, o.setup_error) for o in sandboxed}
@@ -51,4 +77,6 @@ def test_the_graders_kernel_scores_every_variant_exactly_as_the_full_plain_run(v
     assert len(boxed) == len(plain) > 0
     from coursekit.sandbox_caps import remove_cgroups
 
+    for run in variant_runs.values():  # no sandbox may be running when the cgroups are counted
+        run.result()
     assert remove_cgroups() == 0, "a finished sandbox left a cgroup in use"

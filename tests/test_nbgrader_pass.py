@@ -88,3 +88,46 @@ def test_in_memory_autograde_gives_what_nbgrader_autograde_gives(tmp_path):
     assert scores == {"test_value": 2.0, "test_type": 0.0, "why": None}, scores
     assert in_memory.metadata.kernelspec == by_nbgrader.metadata.kernelspec
     assert list(kernel_dir.iterdir()) == [], "the kernel's folder holds no notebook"
+
+
+def test_schemas_read_and_checked_once_validate_as_nbgrader_does():
+    """The cell-metadata validator with its schemas read and checked once raises, for valid and broken
+    metadata alike, what `jsonschema.validate` raises with the schema file read afresh."""
+    import copy
+    import json
+    import os
+
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator, common
+
+    from coursekit.nbgrader_pass import read_and_check_schemas_once
+    from coursekit.paths import assignments, source_notebook
+
+    def fresh(version: int) -> dict:
+        with open(os.path.join(common.root, f"v{version}.json")) as handle:
+            return json.load(handle)
+
+    def outcome(check, meta: dict):
+        try:
+            check(meta)
+        except jsonschema.ValidationError as error:
+            return type(error).__name__, error.message, list(error.absolute_path)
+        return None
+
+    metadata = [c.metadata["nbgrader"] for a in assignments()
+                for c in nbformat.read(source_notebook(a), as_version=4).cells if "nbgrader" in c.metadata]
+    first = metadata[0]
+    broken = [{**first, "points": "3"}, {**first, "locked": "yes"}, {k: v for k, v in first.items() if k != "grade_id"},
+              {**first, "grade_id": 7}, {**first, "solution": None}, {**first, "extra": 1}]
+    read_and_check_schemas_once()
+    read_and_check_schemas_once()  # idempotent
+    validator = MetadataValidator()
+    assert validator.schema == fresh(3) and validator.v1.schema == fresh(1) and validator.v2.schema == fresh(2)
+    expected_failures = 0
+    for meta in metadata + broken:
+        cell = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": copy.deepcopy(meta)})
+        by_jsonschema = outcome(lambda m: jsonschema.validate(m, fresh(3)), meta)
+        # the base class's check is the schema's (the V3 subclass adds checks of its own, unchanged)
+        assert outcome(lambda m: common.BaseMetadataValidator.validate_cell(validator, cell), meta) == by_jsonschema, meta
+        expected_failures += by_jsonschema is not None
+    assert expected_failures >= 4, "the broken metadata must fail"

@@ -77,8 +77,10 @@ print(json.dumps(result))
 
 def validate_in(kit: Path, notebook: Path) -> dict:
     """What the Validate button answers for `notebook`, in a process started in `kit` (as JupyterLab is)."""
+    # one thread per kernel: one kernel per core at a time (the student's laptop runs one, with every thread)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", VALIDATE_AS_THE_BUTTON_DOES, str(notebook)], cwd=kit,
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -78,3 +78,29 @@ def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_
     assert all(results[(s, "toy")].status != "failed" for s in ("a_leaks", "c_leaks", "e_stops_its_zygote"))
     assert results[("g_kills_its_zygote", "toy")].status == "failed"  # its own kernel died with the zygote
 
+
+
+def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_leftovers(tmp_path):
+    """The workers (and their zygotes) start before the gradebook is opened, `JOBS` of them; a class of one
+    notebook keeps one: the other stops its zygote at once and removes its folders, and no process of the
+    run outlives it."""
+    import glob
+    import tempfile
+
+    import psutil
+
+    scripts = tmp_path / "scripts"
+    (scripts / "toy").mkdir(parents=True)
+    (scripts / "toy" / "toy.py").write_text(TOY)
+    course = Course(tmp_path / "course", scripts_dir=scripts)
+    write_notebook(notebook_from_script(scripts / "toy" / "toy.py"), course.submitted_dir / "only" / "toy" / "toy.ipynb")
+    zygote_folders = set(glob.glob(f"{tempfile.gettempdir()}/fmz-*"))
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    run = grade_class(course, jobs=2, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
+    result = results_by_key(run)[("only", "toy")]
+    assert result.status == "graded" and result.points == 1, (result.status, result.reason)
+    steps = list(run.steps)
+    assert steps.index("start the workers (their zygotes import meanwhile)") < steps.index(
+        "open the gradebook, register the sources"), steps
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before, "a worker or sandbox outlived the run"
+    assert set(glob.glob(f"{tempfile.gettempdir()}/fmz-*")) <= zygote_folders, "a zygote's folders were left"

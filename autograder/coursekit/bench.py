@@ -4,11 +4,12 @@
    bubblewrap (median of 5).
 2. Per notebook: the wall time to execute the solution (every cell, hidden tests included) in a
    fresh kernel, and the time `make grade` takes for one complete submission in a fresh course.
-3. One submission of the first notebook, step by step: the run's own steps (the grader process)
-   and, inside "workers grading", the worker's (its zygote's start with the imports, once per
-   worker; the kernel's start, forked from it; the setup cells, the student's cells, the instructor
-   cells still run, the tests, the grader's known-answer cells, nbgrader's own work, the feedback
-   page), with what is left unaccounted.
+3. One submission of the first notebook, step by step: the run's own steps (the grader process;
+   its workers start before it opens the gradebook, and their zygotes import meanwhile) and, inside
+   "workers grading", the worker's (the feedback exporter loaded and the wait for the zygote's
+   imports, once per worker; the kernel's start, forked from it; the setup cells, the student's
+   cells, the instructor cells still run, the tests, the grader's known-answer cells, nbgrader's own
+   work, the feedback page), with what is left unaccounted.
 4. A class of N copies of that notebook, in one run: `make grade` with `jobs` workers, the same
    on a local Dask cluster of `jobs` one-thread workers (`make grade SCHEDULER=...`), the same with
    every instructor cell run (EVERYCELL=1, the grader before it skipped any), and plain `nbgrader

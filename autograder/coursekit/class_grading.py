@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gradebook import (apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores, sync_assignments,
-                        write_assignments_snapshot)
+from .gradebook import (apply_manual_scores, convert_sources, ensure_gradebook, read_manual_grades, register_sources,
+                        restore_scores, write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest,
@@ -64,13 +64,21 @@ class ClassGrading:
         self.ignored_manual: list[str] = []
         self.intake_notes: dict[Key, str] = {}
         self.merging = BatchedMerge(course)  # graded results into the gradebook, a batch at a time
+        self.digests: dict[str, str] | None = None  # the source notebooks' (see convert_sources)
 
     # -- 1. check
+    def convert_sources(self) -> None:
+        """The source notebooks made from their scripts (before the workers start: their zygotes
+        import what the sources' read-only cells import)."""
+        self.digests = convert_sources(self.course)
+
     def check(self) -> None:
         rebuilt = ensure_gradebook(self.course)
         if rebuilt:
             self.notes.append(rebuilt)
-        self.digests = sync_assignments(self.course)
+        if self.digests is None:
+            self.convert_sources()
+        register_sources(self.course, self.digests)
         self.manual = read_manual_grades(self.course)  # before any student code runs
         # workers read locked cells from copies of this (the assignments only: no student's grades)
         self.snapshot = write_assignments_snapshot(self.course, self.course.state_dir / "gradebook-snapshot.db")

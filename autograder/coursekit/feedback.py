@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
@@ -205,12 +206,17 @@ _FOCUSABLE = re.compile(r'(<div class="(?:[^"]*\s)?(?:jp-Cell-inputWrapper|jp-Ou
 
 class FeedbackExporter(HTMLExporter):
     """nbconvert's lab HTML, without its last step: parsing the whole page again (BeautifulSoup, about
-    half the cost of a page) to give images an alt text and cells a tabindex, done here on the text."""
+    half the cost of a page) to give images an alt text and cells a tabindex, done here on the text.
+    The notebook is validated once, not after each of nbconvert's dozen preprocessors, and a markdown
+    cell without attachments is rendered once per text (every page repeats the instructor's)."""
+
+    _MARKDOWN_KEPT = 4096
 
     def from_notebook_node(self, nb, resources=None, **kw):
         from nbconvert.exporters.templateexporter import TemplateExporter
         from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+        nbformat.validate(nb, relax_add_props=True)
         resources = self._init_resources(resources)
         self.register_filter("highlight_code", self.filters["highlight_code"])
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
@@ -218,6 +224,22 @@ class FeedbackExporter(HTMLExporter):
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         page = _IMAGE_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
         return _FOCUSABLE.sub(r'\1 tabindex="0"', page), resources
+
+    def _validate_preprocessor(self, nbc, preprocessor):
+        """Validated once, before the preprocessors (see the class)."""
+
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get("cell", {})
+        if cell.get("attachments") or not isinstance(source, str):
+            return super().markdown2html(context, source)
+        key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+        kept = self.__dict__.setdefault("_markdown_kept", {})
+        if key not in kept:
+            if len(kept) >= self._MARKDOWN_KEPT:
+                kept.clear()
+            kept[key] = super().markdown2html(context, source)
+        return kept[key]
 
 
 def exporter(warm_with: list[Path] | None = None) -> HTMLExporter:

@@ -1,6 +1,7 @@
 """The course gradebook (nbgrader's, at its `db_url`): the grader writes it, and only from its results.
 
-- `sync_assignments`: the gradebook learns the current source of each assignment.
+- `sync_assignments`: each assignment's source notebook is made from its script (`convert_sources`)
+  and the gradebook learns it (`register_sources`).
 - graded submissions go in by batches (see `gradebook_merge`).
 - `read_manual_grades`: what graders entered in the formgrader. Only written answers count:
   points of autograded tests come from the autograder alone, so a manual score on a test cell
@@ -28,25 +29,25 @@ class GradingError(RuntimeError):
 
 
 def sync_assignments(course: Course) -> dict[str, str]:
-    """Make the gradebook know the current source of every assignment; return source digests.
+    """Make the gradebook know the current source of every assignment; return source digests."""
+    return register_sources(course, convert_sources(course))
 
-    `generate_assignment` runs only for an assignment whose source changed since the last sync,
-    writing its release into the course's git-ignored release/ (the student release in
-    notebooks/ is made elsewhere and never from a gradebook that holds submissions).
-    """
-    from nbgrader.apps.api import NbGraderAPI
 
-    from .sources import notebook_from_script, write_notebook
-
+def _sync_state(course: Course) -> tuple[Path, dict]:
     course.state_dir.mkdir(parents=True, exist_ok=True)
     synced_file = course.state_dir / "synced_sources.json"
-    synced = json.loads(synced_file.read_text()) if synced_file.exists() else {}
-    digests = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open(course) as gradebook:
-            registered = {a.name for a in gradebook.assignments}
+    return synced_file, json.loads(synced_file.read_text()) if synced_file.exists() else {}
+
+
+def convert_sources(course: Course) -> dict[str, str]:
+    """Make each assignment's source notebook from its script where the script (or the code that
+    converts it) changed since it was made, or the notebook was edited since the gradebook learned
+    it; return the source notebooks' digests."""
+    from .sources import notebook_from_script, write_notebook
+
+    synced_file, synced = _sync_state(course)
     converted = synced.setdefault("converted from", {})
+    digests = {}
     for assignment in course.assignments():
         script = course.scripts_dir / assignment / f"{assignment}.py"
         made_from = _conversion_key(script)
@@ -57,7 +58,26 @@ def sync_assignments(course: Course) -> dict[str, str]:
             write_notebook(notebook_from_script(script), course.source_notebook(assignment))
             digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
             converted[assignment] = made_from
-        if synced.get(assignment) == digests[assignment] and assignment in registered:
+    synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
+    return digests
+
+
+def register_sources(course: Course, digests: dict[str, str]) -> dict[str, str]:
+    """Register each source notebook (by `digests`, from `convert_sources`) in the gradebook.
+
+    `generate_assignment` runs only for an assignment whose source changed since the last sync,
+    writing its release into the course's git-ignored release/ (the student release in
+    notebooks/ is made elsewhere and never from a gradebook that holds submissions).
+    """
+    from nbgrader.apps.api import NbGraderAPI
+
+    synced_file, synced = _sync_state(course)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open(course) as gradebook:
+            registered = {a.name for a in gradebook.assignments}
+    for assignment, digest in digests.items():
+        if synced.get(assignment) == digest and assignment in registered:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -66,9 +86,8 @@ def sync_assignments(course: Course) -> dict[str, str]:
             raise GradingError(
                 f"nbgrader could not register {assignment} in {gradebook_location(course)}; if its graded cells "
                 f"changed after students were graded, grade in a fresh course folder.\n{result.get('log', '')[-2000:]}")
-        synced[assignment] = digests[assignment]
+        synced[assignment] = digest
         synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
-    synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
     return digests
 
 

@@ -16,6 +16,10 @@ def cell_digest(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
+# how long the client listens on IOPub for the idle status of its kernel_info before asking again: a
+# subscriber that connects after the kernel published it (ZeroMQ's "slow joiner") never sees it
+IOPUB_WAIT_S = 0.05
+RECONNECT_MS = 5  # how soon the client's sockets connect again to a kernel not yet listening (ZeroMQ: 100)
 EXECUTE_SECONDS: dict[str, float] = {}  # this worker's current job: kernel start, whole execution (see TrackedExecute)
 
 
@@ -65,12 +69,24 @@ def ready_client_class():
     silent for 0.2 s: every kernel start paid 0.2 s of nothing. This one reads IOPub up to the idle
     status of its own `kernel_info` request (the kernel's earlier messages are read on the way; a late
     one is ignored by nbclient, which reads only the replies to its requests). As jupyter_client's, it
-    asks again while IOPub is not yet connected, and fails if the kernel dies or the time runs out."""
+    asks again while IOPub is not yet connected, and fails if the kernel dies or the time runs out. Its
+    sockets try again every few milliseconds to reach a kernel that is not yet listening."""
     from queue import Empty
 
+    import zmq
     from jupyter_client.asynchronous import AsyncKernelClient
 
     class ReadyKernelClient(AsyncKernelClient):
+        def start_channels(self, *args, **kwargs):
+            """Connect with a short reconnect interval: a kernel binds its sockets some 0.08 s after its
+            fork, so the first connection fails, and ZeroMQ tries again only after RECONNECT_IVL (100 ms
+            by default): 0.06-0.1 s of every kernel's start spent waiting."""
+            self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+            try:
+                return super().start_channels(*args, **kwargs)
+            finally:  # the context's default for later sockets is the library's again
+                self.context.sockopts.pop(zmq.RECONNECT_IVL, None)
+
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
             while True:
@@ -82,7 +98,7 @@ def ready_client_class():
                     while reply["parent_header"].get("msg_id") != request:
                         reply = await self.shell_channel.get_msg(timeout=1)
                     while True:  # IOPub up to this request's idle (Empty: not connected yet, ask again)
-                        message = await self.iopub_channel.get_msg(timeout=0.2)
+                        message = await self.iopub_channel.get_msg(timeout=IOPUB_WAIT_S)
                         if (message["parent_header"].get("msg_id") == request and message["msg_type"] == "status"
                                 and message["content"].get("execution_state") == "idle"):
                             self._handle_kernel_info_reply(reply)

@@ -4,7 +4,9 @@ once per submission, and no submission sees another's state.
 Each worker starts one *zygote*: a Python process inside the grader's bubblewrap sandbox (the same
 command line as a kernel's, see `sandbox.bwrap_command`: no network, user nobody, read-only
 environment, in-memory /tmp and working folder, the same caps), which imports ipykernel and the
-libraries that the assignments' read-only cells import, then waits. For each submission the
+libraries that the assignments' read-only cells import (as soon as the worker starts, while the
+grader is still registering the sources), freezes what they made for the garbage collector
+(each kernel shares those pages instead of copying them), then waits. For each submission the
 worker's kernel manager (`WarmKernelProvisioner`, a jupyter_client kernel provisioner) sends it the
 connection file and the submission's files, and the zygote
 
@@ -67,13 +69,16 @@ class Zygote:
                                         preexec_fn=lambda: apply_caps(memory, processes))
         self.messages: queue.Queue = queue.Queue()
         self.kernel: WarmKernel | None = None
+        self.preloaded: list[str] | None = None  # the modules it imported, once it says it is ready
+        self.peak_mb = 0.0
+        self.started = time.monotonic()
         threading.Thread(target=self._read, daemon=True).start()
-        try:
-            ready = self._expect("ready", START_TIMEOUT_S)
-        except RuntimeError:
-            self.close(remove_folders=True)
-            raise
-        self.preloaded, self.peak_mb = ready["ready"], ready.get("peak_mb", 0.0)
+
+    def wait_ready(self) -> None:
+        """Wait for its imports (RuntimeError if it ends or they outlast START_TIMEOUT_S)."""
+        if self.preloaded is None:
+            ready = self._expect("ready", max(0.0, self.started + START_TIMEOUT_S - time.monotonic()))
+            self.preloaded, self.peak_mb = ready["ready"], ready.get("peak_mb", 0.0)
 
     def _read(self) -> None:
         for line in self.process.stdout:
@@ -143,16 +148,18 @@ class WarmKernel:
         if self.returncode is None:
             while True:
                 try:
-                    message = self.zygote.messages.get_nowait()
+                    self._take(self.zygote.messages.get_nowait())
                 except queue.Empty:
                     break
-                if "exited" in message:
-                    self.ended(message)
-                elif "gone" in message:
-                    self.returncode = -signal.SIGKILL
         if self.returncode is None and not self.zygote.alive():
             self.returncode = -signal.SIGKILL
         return self.returncode
+
+    def _take(self, message: dict) -> None:
+        if "exited" in message:
+            self.ended(message)
+        elif "gone" in message:
+            self.returncode = -signal.SIGKILL
 
     def ended(self, message: dict) -> None:
         self.returncode = message["exited"]
@@ -160,10 +167,14 @@ class WarmKernel:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+        while self.poll() is None:  # woken by the zygote's answer, not a polling interval
+            remaining = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if remaining <= 0:
                 raise subprocess.TimeoutExpired("warm kernel", timeout)
-            time.sleep(0.01)
+            try:
+                self._take(self.zygote.messages.get(timeout=remaining))
+            except queue.Empty:
+                continue
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
@@ -188,8 +199,9 @@ class WarmKernel:
 _ZYGOTE: list[Zygote] = []  # this worker's
 
 
-def current_zygote() -> Zygote | None:
-    """This worker's zygote, started (again) if needed; None if it cannot be (kernels start cold)."""
+def start_zygote() -> None:
+    """Start this worker's zygote if it has none, without waiting for its imports (a worker starts
+    it at once, and its imports run while the grader is still registering the sources)."""
     if _ZYGOTE and not _ZYGOTE[0].alive():  # between jobs: nothing uses its folders any more
         _ZYGOTE.pop().close(remove_folders=True)
     if not _ZYGOTE:
@@ -197,7 +209,20 @@ def current_zygote() -> Zygote | None:
         try:
             _ZYGOTE.append(Zygote(preload))
         except (OSError, RuntimeError):
-            return None
+            pass
+
+
+def current_zygote() -> Zygote | None:
+    """This worker's zygote, started (again) if needed, its imports done; None if it cannot be
+    (kernels start cold)."""
+    start_zygote()
+    if not _ZYGOTE:
+        return None
+    try:
+        _ZYGOTE[0].wait_ready()
+    except RuntimeError:
+        _ZYGOTE.pop().close(remove_folders=True)
+        return None
     return _ZYGOTE[0]
 
 

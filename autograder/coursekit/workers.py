@@ -66,12 +66,15 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[str]) -> None:
-    """A worker process: import nbgrader once, then execute jobs until told to stop."""
+    """A worker process (forked with nbgrader imported): start its zygote, whose imports run while the
+    grader registers the sources, then execute jobs until told to stop. The first job of an assignment
+    loads the feedback exporter with its instructor's cells, while the zygote may still import."""
     import threading
 
+    from .feedback import exporter
     from .sandbox import ENV_DATA_DIR
     from .sandbox_caps import remove_cgroups
-    from .warm_kernels import ENV_PRELOAD, current_zygote, stop_zygote
+    from .warm_kernels import ENV_PRELOAD, current_zygote, start_zygote, stop_zygote
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle: it closes the pool
@@ -87,11 +90,8 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[st
     if kernelspec_dir:  # the grader's sandboxed kernelspec, seen by this process only
         os.environ["JUPYTER_PATH"] = kernelspec_dir + os.pathsep + os.environ.get("JUPYTER_PATH", "")
         os.environ[ENV_PRELOAD] = ",".join(preload)
-        started = time.monotonic()
-        current_zygote()  # imports paid now, once for this worker (see warm_kernels)
-        zygote_s = round(time.monotonic() - started, 3)
-    else:
-        zygote_s = 0.0
+        start_zygote()  # its imports (seconds) run while the grader registers the sources and takes in the class
+    warmed: set[str] = set()  # source notebooks whose instructor cells this worker's exporter has rendered
 
     while True:
         job = conn.recv()
@@ -99,12 +99,25 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[st
             stop_zygote()
             return
         try:
+            once = {}
+            if job["feedback_out"] and job["source_notebook"] not in warmed:
+                # the first page of an assignment renders (and keeps) its instructor's cells; done while
+                # the zygote may still import
+                started = time.monotonic()
+                exporter(warm_with=[Path(job["source_notebook"])])
+                warmed.add(job["source_notebook"])
+                once["feedback exporter loaded, the assignment's cells rendered (once per worker)"] = \
+                    round(time.monotonic() - started, 3)
+            if kernelspec_dir:  # its imports are paid once for this worker (see warm_kernels)
+                started = time.monotonic()
+                current_zygote()
+                if time.monotonic() - started > 0.001:  # (again, if a kernel took the last one down)
+                    once["waiting for the zygote's imports (once per worker)"] = round(time.monotonic() - started, 3)
             result = execute_job(Job(**job))
             write_own_feedback(Job(**job), result)
             result.memory_mb = peak_memory_mb()
-            if zygote_s and result.timings:  # the first job of this worker waited for it
-                result.timings["warm-kernel zygote start (once per worker)"] = zygote_s
-                zygote_s = 0.0
+            if result.timings:
+                result.timings.update(once)
         except Exception as error:  # a bug or a broken submission must not take the run down
             result = SubmissionResult(job["student"], job["assignment"], FAILED,
                                       f"grader error (not the student's fault: a TA runs `make grade` again, and "
@@ -131,6 +144,23 @@ class WorkerPool:
         process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir, os.getpid(), self.preload), daemon=True)
         process.start()
         return process, parent
+
+    def keep(self, size: int) -> None:
+        """End the workers beyond the first `size` (none has had a job yet: nothing is lost); each
+        stops its zygote and removes its folders, or is killed with its process group."""
+        extra, self.workers = self.workers[max(1, size):], self.workers[:max(1, size)]
+        for process, conn in extra:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for process, conn in extra:
+            process.join(5)
+            if process.is_alive():
+                os.killpg(process.pid, signal.SIGKILL)
+                process.join(5)
+            conn.close()
+        self.size = len(self.workers)
 
     def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None],
             on_stuck: Callable[[Job], Job | None] = lambda job: None) -> None:

@@ -113,8 +113,13 @@ def serve(preload: list[str]) -> None:
             loaded.append(name)
         except Exception:  # noqa: BLE001 - a kernel imports it itself, cold
             pass
+    import gc
     import resource
 
+    # what the imports made is never collected: a kernel's first collections need not walk it, nor its
+    # pages be copied for the collector's bookkeeping (each fork shares them with this process)
+    gc.collect()
+    gc.freeze()
     _send({"ready": loaded, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
     # a kernel's end wakes the loop at once (SIGCHLD writes a byte into this pipe), not at its next timeout
     wake_read, wake_write = os.pipe()
