@@ -101,7 +101,8 @@ def test_schemas_read_and_checked_once_validate_as_nbgrader_does():
     from nbgrader.nbgraderformat import MetadataValidator, common
 
     from coursekit.nbgrader_pass import read_and_check_schemas_once
-    from coursekit.paths import assignments, source_notebook
+    from coursekit.paths import assignments, source_script
+    from coursekit.sources import notebook_from_script
 
     def fresh(version: int) -> dict:
         with open(os.path.join(common.root, f"v{version}.json")) as handle:
@@ -115,7 +116,7 @@ def test_schemas_read_and_checked_once_validate_as_nbgrader_does():
         return None
 
     metadata = [c.metadata["nbgrader"] for a in assignments()
-                for c in nbformat.read(source_notebook(a), as_version=4).cells if "nbgrader" in c.metadata]
+                for c in notebook_from_script(source_script(a)).cells if "nbgrader" in c.metadata]
     first = metadata[0]
     broken = [{**first, "points": "3"}, {**first, "locked": "yes"}, {k: v for k, v in first.items() if k != "grade_id"},
               {**first, "grade_id": 7}, {**first, "solution": None}, {**first, "extra": 1}]
