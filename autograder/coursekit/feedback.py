@@ -210,7 +210,12 @@ class FeedbackExporter(HTMLExporter):
     The notebook is validated once, not after each of nbconvert's dozen preprocessors, and a markdown
     cell without attachments is rendered once per text (every page repeats the instructor's)."""
 
-    _MARKDOWN_KEPT = 4096
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # nbconvert's markdown renderer reads only the cell's attachments and the resources' path from
+        # its context: a cell without attachments renders the same for the same text and path
+        self._markdown = _memoised(lambda text, path: HTMLExporter.markdown2html(
+            self, {"resources": {"metadata": {"path": path}}}, text))
 
     def from_notebook_node(self, nb, resources=None, **kw):
         from nbconvert.exporters.templateexporter import TemplateExporter
@@ -230,16 +235,9 @@ class FeedbackExporter(HTMLExporter):
 
     @pass_context
     def markdown2html(self, context, source):
-        cell = context.get("cell", {})
-        if cell.get("attachments") or not isinstance(source, str):
+        if context.get("cell", {}).get("attachments"):
             return super().markdown2html(context, source)
-        key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""))
-        kept = self.__dict__.setdefault("_markdown_kept", {})
-        if key not in kept:
-            if len(kept) >= self._MARKDOWN_KEPT:
-                kept.clear()
-            kept[key] = super().markdown2html(context, source)
-        return kept[key]
+        return self._markdown(source, path=context.get("resources", {}).get("metadata", {}).get("path", ""))
 
 
 def exporter(warm_with: list[Path] | None = None) -> HTMLExporter:

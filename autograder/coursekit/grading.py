@@ -106,8 +106,8 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
     grading.convert_sources()
     step("make the source notebooks from their scripts")
     pool = None
-    if not scheduler and (zip_path is not None or any(course.submitted_dir.glob("*"))):
-        pool = start_local_workers(course, jobs or os.cpu_count() or 1, unsafe)  # before any thread (tqdm's)
+    if not scheduler:  # before any thread (tqdm's); stopped at once if there is nothing to grade
+        pool = start_local_workers(course, jobs or os.cpu_count() or 1, unsafe)
         step("start the workers (their zygotes import meanwhile)")
     interrupted = False
     try:
@@ -119,8 +119,6 @@ def grade_class(course: Course, jobs: int | None = None, force: bool = False, ce
             if scheduler:
                 pool = start_cluster_pool(course, grading, scheduler, unsafe)
                 step("start the workers")
-            elif pool is None:  # (submissions only an intake finds: not a case today)
-                pool = start_local_workers(course, jobs or os.cpu_count() or 1, unsafe)
             else:
                 pool.keep(len(grading.todo))  # no more workers than notebooks
             interrupted = run_pool(pool, grading, step, progress)

@@ -111,8 +111,9 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[st
             if kernelspec_dir:  # its imports are paid once for this worker (see warm_kernels)
                 started = time.monotonic()
                 current_zygote()
-                if time.monotonic() - started > 0.001:  # (again, if a kernel took the last one down)
-                    once["waiting for the zygote's imports (once per worker)"] = round(time.monotonic() - started, 3)
+                waited = time.monotonic() - started
+                if waited > 0.001:  # (again, if a kernel took the last one down)
+                    once["waiting for the zygote's imports (once per worker)"] = round(waited, 3)
             result = execute_job(Job(**job))
             write_own_feedback(Job(**job), result)
             result.memory_mb = peak_memory_mb()
@@ -148,7 +149,8 @@ class WorkerPool:
     def keep(self, size: int) -> None:
         """End the workers beyond the first `size` (none has had a job yet: nothing is lost); each
         stops its zygote and removes its folders, or is killed with its process group."""
-        extra, self.workers = self.workers[max(1, size):], self.workers[:max(1, size)]
+        size = max(1, size)
+        extra, self.workers = self.workers[size:], self.workers[:size]
         for process, conn in extra:
             try:
                 conn.send(None)
