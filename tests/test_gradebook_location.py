@@ -105,11 +105,65 @@ def test_a_new_gradebook_is_the_database_nbgrader_would_make(tmp_path):
     assert len(schema(tmp_path / "ours.db")[0]) >= 13
 
 
+def gradebook_rows(path: Path) -> dict[str, list]:
+    """Every table's rows, each random id replaced by the name of the row it identifies (nbgrader's
+    ids are random: two registrations of the same notebook differ only in them)."""
+    with sqlite3.connect(path) as db:
+        tables = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
+        rows = {}
+        for table in tables:
+            cursor = db.execute(f"select * from {table}")
+            columns = [d[0] for d in cursor.description]
+            rows[table] = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    names = {row["id"]: f"{table}:{row['name']}" for table, table_rows in rows.items() for row in table_rows
+             if "id" in row and "name" in row}
+    return {table: sorted(repr(sorted((k, names.get(v, v)) for k, v in row.items())) for row in table_rows)
+            for table, table_rows in rows.items()}
+
+
+def test_registering_the_sources_writes_the_rows_nbgraders_own_generate_assignment_writes(tmp_path):
+    """register_sources saves a notebook's cells in one transaction and reads nbgrader's metadata schemas
+    once (nbgrader commits after every cell and reads them for every cell): the gradebook's rows are
+    those nbgrader's own `generate_assignment` writes, for the course's three sources, first registered
+    and registered again after a source changed."""
+    from nbgrader.apps.api import NbGraderAPI
+
+    from coursekit.source_registration import convert_sources, register_sources
+
+    courses = {name: Course(tmp_path / name) for name in ("ours", "nbgrader")}
+    for course in courses.values():
+        digests = convert_sources(course)
+        assert len(digests) == 3, digests
+    register_sources(courses["ours"], digests)
+    for assignment in digests:
+        result = NbGraderAPI(config=courses["nbgrader"].config()).generate_assignment(assignment, force=True, create=True)
+        assert result["success"], result.get("log", "")[-2000:]
+    ours, theirs = (gradebook_rows(c.gradebook) for c in courses.values())
+    assert ours == theirs
+    assert len(ours["source_cell"]) > 100 and len(ours["grade_cells"]) > 10, {k: len(v) for k, v in ours.items()}
+
+    for course in courses.values():  # a changed test's points: the notebook is removed and saved again
+        source = course.source_notebook(assignment)
+        grade_id = next(c.metadata.nbgrader["grade_id"] for c in nbformat.read(source, as_version=4).cells
+                        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution"))
+        nb = nbformat.read(source, as_version=4)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                cell.metadata.nbgrader["points"] = 17
+        nbformat.write(nb, source)
+    register_sources(courses["ours"], {**digests, assignment: "changed"})
+    result = NbGraderAPI(config=courses["nbgrader"].config()).generate_assignment(assignment, force=True, create=True)
+    assert result["success"], result.get("log", "")[-2000:]
+    ours, theirs = (gradebook_rows(c.gradebook) for c in courses.values())
+    assert ours == theirs
+    assert sum("17.0" in row for row in ours["grade_cells"]) == 1, ours["grade_cells"]
+
+
 def test_a_changed_script_reaches_the_gradebook_and_an_unchanged_one_is_not_converted_again(tmp_path, monkeypatch):
     """sync_assignments converts a script only when it (or the converting code) changed, or the course's
     source notebook was edited; new points in the script reach the gradebook."""
     import coursekit.sources
-    from coursekit.gradebook import sync_assignments
+    from coursekit.source_registration import sync_assignments
 
     course = tiny_class(tmp_path, f"sqlite:///{tmp_path / 'grades.sqlite'}")
     first = sync_assignments(course)

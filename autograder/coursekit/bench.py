@@ -108,7 +108,7 @@ def time_plain_nbgrader(root: Path, assignment: str, size: int) -> float:
     shutil.rmtree(root, ignore_errors=True)
     course = Course(root)
     make_class(assignment, size, course.submitted_dir)
-    from .gradebook import sync_assignments
+    from .source_registration import sync_assignments
 
     sync_assignments(course)
     config_file = root / "nbgrader_config.py"
@@ -183,6 +183,13 @@ def print_class(size: int, jobs: int, rows: list[tuple[str, float]], run) -> Non
     print(f"  serial part (store, merge into the gradebook): {merge / size:.3f} s per submission")
     print(f"  worker-seconds per submission {per_core:.2f} s = cells that must run {must_run:.2f} s "
           f"+ overhead {per_core - must_run:.2f} s (goal: under 0.5 s)")
+    in_workers = sum(v for k, v in means.items() if k not in MUST_RUN and k != "merge into the gradebook")
+    start_and_end = per_core - must_run - in_workers
+    print(f"  overhead {per_core - must_run:.2f} s = the workers' steps besides the cells {in_workers:.2f} s (the "
+          f"rows above but the cells and the merge) + the run's start and end {start_and_end:.2f} s per submission "
+          f"({start_and_end * size / jobs:.1f} s of wall clock on each of {jobs} workers: the sources made and "
+          f"registered, the intake, the zygotes' imports while the workers had no job, the last notebooks, the "
+          f"reports)")
     memory = [r.memory_mb for r in graded(run) if r.memory_mb]
     if memory:
         peak = {part: max(m.get(part, 0.0) for m in memory) for part in ("worker", "zygote", "kernel")}

@@ -10,12 +10,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gradebook import (apply_manual_scores, convert_sources, ensure_gradebook, read_manual_grades, register_sources,
-                        restore_scores, write_assignments_snapshot)
+from .gradebook import (apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores,
+                        write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, Roster, Student, collect_zip, read_folder
 from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest,
                     submission_files)
+from .source_registration import convert_sources, register_sources
 from .submission_checks import precheck
 
 GRADER_VERSION = "4"  # bump when a change to grading must invalidate earlier results (4: kernels before it could

@@ -1,7 +1,6 @@
 """The course gradebook (nbgrader's, at its `db_url`): the grader writes it, and only from its results.
 
-- `sync_assignments`: each assignment's source notebook is made from its script (`convert_sources`)
-  and the gradebook learns it (`register_sources`).
+- the sources are made and registered by `source_registration`.
 - graded submissions go in by batches (see `gradebook_merge`).
 - `read_manual_grades`: what graders entered in the formgrader. Only written answers count:
   points of autograded tests come from the autograder alone, so a manual score on a test cell
@@ -13,14 +12,13 @@
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import FAILED, GRADED, NEEDS_REVIEW, Course, SubmissionResult, file_digest
+from .model import FAILED, GRADED, NEEDS_REVIEW, Course, SubmissionResult
 from .nbgrader_config import GRADEBOOK_URL_FILE
 
 
@@ -28,77 +26,7 @@ class GradingError(RuntimeError):
     """The course itself (not one submission) cannot be graded."""
 
 
-def sync_assignments(course: Course) -> dict[str, str]:
-    """Make the gradebook know the current source of every assignment; return source digests."""
-    return register_sources(course, convert_sources(course))
-
-
-def _sync_state(course: Course) -> tuple[Path, dict]:
-    course.state_dir.mkdir(parents=True, exist_ok=True)
-    synced_file = course.state_dir / "synced_sources.json"
-    return synced_file, json.loads(synced_file.read_text()) if synced_file.exists() else {}
-
-
-def convert_sources(course: Course) -> dict[str, str]:
-    """Make each assignment's source notebook from its script where the script (or the code that
-    converts it) changed since it was made, or the notebook was edited since the gradebook learned
-    it; return the source notebooks' digests."""
-    from .sources import notebook_from_script, write_notebook
-
-    synced_file, synced = _sync_state(course)
-    converted = synced.setdefault("converted from", {})
-    digests = {}
-    for assignment in course.assignments():
-        script = course.scripts_dir / assignment / f"{assignment}.py"
-        made_from = _conversion_key(script)
-        digests[assignment] = (file_digest([course.source_notebook(assignment)], course.root)
-                               if course.source_notebook(assignment).exists() else "")
-        if converted.get(assignment) != made_from or digests[assignment] != synced.get(assignment):
-            # jupytext and the source checks: 0.4-0.7 s a notebook, paid again only when its script changed
-            write_notebook(notebook_from_script(script), course.source_notebook(assignment))
-            digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
-            converted[assignment] = made_from
-    synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
-    return digests
-
-
-def register_sources(course: Course, digests: dict[str, str]) -> dict[str, str]:
-    """Register each source notebook (by `digests`, from `convert_sources`) in the gradebook.
-
-    `generate_assignment` runs only for an assignment whose source changed since the last sync,
-    writing its release into the course's git-ignored release/ (the student release in
-    notebooks/ is made elsewhere and never from a gradebook that holds submissions).
-    """
-    from nbgrader.apps.api import NbGraderAPI
-
-    synced_file, synced = _sync_state(course)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open(course) as gradebook:
-            registered = {a.name for a in gradebook.assignments}
-    for assignment, digest in digests.items():
-        if synced.get(assignment) == digest and assignment in registered:
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = NbGraderAPI(config=course.config()).generate_assignment(assignment, force=True, create=True)
-        if not result["success"]:
-            raise GradingError(
-                f"nbgrader could not register {assignment} in {gradebook_location(course)}; if its graded cells "
-                f"changed after students were graded, grade in a fresh course folder.\n{result.get('log', '')[-2000:]}")
-        synced[assignment] = digest
-        synced_file.write_text(json.dumps(synced, indent=1, sort_keys=True))
-    return digests
-
-
-def _conversion_key(script: Path) -> str:
-    """What a source notebook is made from: its script and the code that converts it."""
-    from . import cell_skipping, sources
-
-    return file_digest([script, Path(sources.__file__), Path(cell_skipping.__file__)], Path("/"))
-
-
-def _open(course: Course):
+def open_gradebook(course: Course):
     from nbgrader.api import Gradebook
 
     _create_if_new(course.db_url)
@@ -179,7 +107,7 @@ def gradebook_problem(course: Course) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with _open(course) as gradebook:
+            with open_gradebook(course) as gradebook:
                 gradebook.assignments
                 for student in gradebook.students:
                     student.id
@@ -223,7 +151,7 @@ def read_manual_grades(course: Course) -> ManualGrades:
     grades = ManualGrades()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with _open(course) as gradebook:
+        with open_gradebook(course) as gradebook:
             for assignment in gradebook.assignments:
                 for submission in assignment.submissions:
                     key = (submission.student.id, assignment.name)
@@ -271,7 +199,7 @@ def restore_scores(course: Course, results: list[SubmissionResult]) -> Restorati
     report = Restoration()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with _open(course) as gradebook:
+        with open_gradebook(course) as gradebook:
             for result in results:
                 where = f"{result.student}/{result.assignment}"
                 if result.status in (FAILED, NEEDS_REVIEW):

@@ -6,6 +6,8 @@ script always gives the same bytes.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 
@@ -44,13 +46,20 @@ def full_nbgrader_metadata(short: dict, where: str) -> dict:
 
 def notebook_from_script(script: Path) -> NotebookNode:
     """Read a percent script and return the normalised nbgrader source notebook."""
-    nb = jupytext.read(script, fmt="py:percent")
+    return copy.deepcopy(_notebook_from_text(script.name, script.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=16)
+def _notebook_from_text(name: str, text: str) -> NotebookNode:
+    """The conversion (jupytext and the checks: 0.2-0.3 s a script), kept for the same script text: a
+    process that makes several courses (the tests, `make bench`) converts each script once."""
+    nb = jupytext.reads(text, fmt="py:percent")
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
         short = cell.metadata.get("nbgrader")
         grading = cell.metadata.get(SKIP_MARK)
         cell.metadata = {}
-        where = f"{script.name} cell {index}"
+        where = f"{name} cell {index}"
         if grading is not None:
             if grading != "skip" or cell.cell_type != "code" or short is not None:
                 raise SourceError(f'{where}: only a plain code cell can be marked grading="skip" (got {grading!r})')
@@ -74,7 +83,7 @@ def notebook_from_script(script: Path) -> NotebookNode:
     })
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
-    problems = check_source(nb.cells, script.name)
+    problems = check_source(nb.cells, name)
     if problems:
         raise SourceError("\n".join(problems))
     return nb
