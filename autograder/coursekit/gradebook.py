@@ -131,9 +131,7 @@ def ensure_gradebook(course: Course) -> str:
         aside = course.gradebook.with_name(f"gradebook.damaged-{time.strftime('%Y%m%d-%H%M%S')}.db")
         shutil.move(course.gradebook, aside)
         problem += f", set aside as {aside.name}"
-    synced = course.state_dir / "synced_sources.json"
-    if synced.exists():
-        synced.unlink()
+    course.synced_sources_file.unlink(missing_ok=True)  # every source is registered again
     return problem + "; rebuilt from the stored results (manual grades included)"
 
 

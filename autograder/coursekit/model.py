@@ -139,6 +139,7 @@ class Course:
         self.scripts_dir = scripts_dir.resolve()
         self.submitted_dir = (submitted_dir or self.root / "submitted").resolve()
         self.state_dir = self.root / ".grading"
+        self.synced_sources_file = self.state_dir / "synced_sources.json"  # what the gradebook learnt from what
         self.results_dir = self.state_dir / "results"
         self.reports_dir = self.root / "reports"
         self.feedback_dir = self.root / "feedback"

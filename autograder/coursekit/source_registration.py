@@ -32,7 +32,7 @@ def sync_assignments(course: Course) -> dict[str, str]:
 
 def _sync_state(course: Course) -> tuple[Path, dict]:
     course.state_dir.mkdir(parents=True, exist_ok=True)
-    synced_file = course.state_dir / "synced_sources.json"
+    synced_file = course.synced_sources_file
     return synced_file, json.loads(synced_file.read_text()) if synced_file.exists() else {}
 
 
