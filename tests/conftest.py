@@ -26,6 +26,20 @@ def results_by_key(run: GradeRun) -> dict[tuple[str, str], object]:
     return {(r.student, r.assignment): r for r in run.results}
 
 
+@pytest.fixture
+def short_temporary(monkeypatch):
+    """A folder of the test's own for every temporary file of a run in this process (and, forked, its
+    workers'), removed after the test. Short, like the system's: the zygotes' unix sockets go below it,
+    and their paths may not pass ~100 bytes, which a folder under pytest's tmp_path would."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="fmt-"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def example_class_parallel(tmp_path_factory):
     """The bundled example class graded with 2 parallel jobs, sandboxed: (course, run, submitted digest before)."""

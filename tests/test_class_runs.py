@@ -114,13 +114,14 @@ def _class(root: Path, size: int) -> Course:
     return course
 
 
-def test_a_killed_grader_leaves_nothing_behind_and_a_restart_gives_the_same_reports(tmp_path):
+def test_a_killed_grader_leaves_nothing_behind_and_a_restart_gives_the_same_reports(tmp_path, short_temporary):
     size, marker = 5, f"COURSEKIT_TEST_RUN={uuid.uuid4().hex}"
     reference = _class(tmp_path / "reference", size)
     # the reference runs serially: the killed-and-restarted parallel run must match it (JOBS changes no grade)
     grade_class(reference, jobs=1, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
     course = _class(tmp_path / "killed", size)
-    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    # the grader's temporary files and its workers' (their zygotes' folders) go in a folder of this test's
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1], "TMPDIR": str(short_temporary)}
     grader = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", "--course", str(course.root), "--jobs", "2",
                                "--cell-timeout", str(GRADING_CELL_TIMEOUT_S)], cwd=REPO_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -137,6 +138,7 @@ def test_a_killed_grader_leaves_nothing_behind_and_a_restart_gives_the_same_repo
         while time.monotonic() < deadline and _processes_with_env(marker):
             time.sleep(0.2)
         assert _processes_with_env(marker) == [], "a worker or kernel outlived the killed grader"
+        assert not list(short_temporary.iterdir()), "the killed grader's workers left temporary folders"
     finally:
         for pid in _processes_with_env(marker):
             os.kill(pid, signal.SIGKILL)

@@ -7,6 +7,8 @@ it costs only its own submission (the worker gives a zygote 10 s to answer, then
 starts another)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
 from coursekit.grading import grade_class
@@ -80,12 +82,10 @@ def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_
 
 
 
-def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_leftovers(tmp_path):
+def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_leftovers(tmp_path, short_temporary):
     """The workers (and their zygotes) start before the gradebook is opened, `JOBS` of them; a class of one
     notebook keeps one: the other stops its zygote at once and removes its folders, and no process of the
-    run outlives it."""
-    import glob
-    import tempfile
+    run outlives it nor any temporary file (the run's temporary folder is one of this test's)."""
 
     import psutil
 
@@ -94,7 +94,7 @@ def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_le
     (scripts / "toy" / "toy.py").write_text(TOY)
     course = Course(tmp_path / "course", scripts_dir=scripts)
     write_notebook(notebook_from_script(scripts / "toy" / "toy.py"), course.submitted_dir / "only" / "toy" / "toy.ipynb")
-    zygote_folders = set(glob.glob(f"{tempfile.gettempdir()}/fmz-*"))
+    temporary = short_temporary
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     run = grade_class(course, jobs=2, cell_timeout_s=GRADING_CELL_TIMEOUT_S, progress=False)
     result = results_by_key(run)[("only", "toy")]
@@ -103,4 +103,32 @@ def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_le
     assert steps.index("start the workers (their zygotes import meanwhile)") < steps.index(
         "open the gradebook, register the sources"), steps
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before, "a worker or sandbox outlived the run"
-    assert set(glob.glob(f"{tempfile.gettempdir()}/fmz-*")) <= zygote_folders, "a zygote's folders were left"
+    assert not list(temporary.iterdir()), "the run left temporary files or folders"
+
+
+def test_a_killed_worker_leaves_no_folder_of_its_zygote(tmp_path, short_temporary):
+    """A worker that outruns its wall-clock limit is killed with its process group, its zygote included:
+    the pool removes the worker's temporary folder, where the zygote's sockets and working folder are
+    (they were left in /tmp before), and starts another worker with a folder of its own."""
+    import os
+    import time
+
+    from coursekit.sandbox import write_kernelspec
+    from coursekit.workers import WorkerPool
+
+    temporary = short_temporary
+    pool = WorkerPool(1, str(write_kernelspec(tmp_path / "kernelspec")), [])
+    try:
+        worker = pool.workers[0][0]
+        folder = Path(pool.folders[worker.pid])
+        assert folder.parent == temporary
+        deadline = time.monotonic() + 30  # the worker is in its own group, its zygote has made its folders
+        while not (os.getpgid(worker.pid) == worker.pid and len(list(folder.glob("fmz-*"))) == 2):
+            assert time.monotonic() < deadline, list(folder.iterdir())
+            time.sleep(0.05)
+        pool._replace(0)  # what the watchdog does to a worker past its limit
+        assert not worker.is_alive() and not folder.exists()
+        assert [Path(f) for f in pool.folders.values()] == list(temporary.iterdir())
+    finally:
+        pool.close()
+    assert not list(temporary.iterdir()), "closing the pool left a worker's folder"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 import warnings
@@ -53,23 +55,33 @@ def peak_memory_mb() -> dict[str, float]:
     return memory
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent(parent: int, folder: str) -> None:
     """A thread in each worker: if the grader itself is killed, end this worker and its group at once
-    (its sandboxes die with it), rather than wait forever for the next job."""
+    (its sandboxes die with it), rather than wait forever for the next job; its zygote's sandbox is
+    ended first, so that nothing writes into the worker's temporary folder once it is removed."""
+    from .warm_kernels import _ZYGOTE
+
     while True:
         time.sleep(0.5)
         if os.getppid() != parent:
             try:
+                for zygote in list(_ZYGOTE):
+                    zygote.close()
+                shutil.rmtree(folder, ignore_errors=True)
                 os.killpg(0, signal.SIGKILL)
             finally:
                 os._exit(1)
 
 
-def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[str]) -> None:
+def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[str], folder: str) -> None:
     """A worker process (forked with nbgrader imported): start its zygote, whose imports run while the
     grader registers the sources, then execute jobs until told to stop. The first job of an assignment
-    loads the feedback exporter with its instructor's cells, while the zygote may still import."""
+    loads the feedback exporter with its instructor's cells, while the zygote may still import. Its
+    temporary files and folders (its zygote's, its kernels' sockets) go in `folder`, which the pool
+    removes when the worker ends, even killed."""
     import threading
+
+    tempfile.tempdir = folder
 
     from .feedback import exporter
     from .sandbox import ENV_DATA_DIR
@@ -78,7 +90,7 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[st
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle: it closes the pool
-    threading.Thread(target=_die_with_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_die_with_parent, args=(parent, folder), daemon=True).start()
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless
     # an unsandboxed kernel inherits this environment; the sandbox sets its own (sandbox.KERNEL_ENV)
     os.environ.setdefault("COURSE_DATA_DIR", str(DATA_DIR))
@@ -138,13 +150,21 @@ class WorkerPool:
         self.size = max(1, size)
         self.kernelspec_dir = kernelspec_dir
         self.preload = list(preload or [])  # modules each worker's zygote imports (warm kernels)
+        self.folders: dict[int, str] = {}  # a worker's pid -> its temporary folder (see _worker_main)
         self.workers: list[tuple[mp.Process, object]] = [self._start() for _ in range(self.size)]
 
     def _start(self):
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, self.kernelspec_dir, os.getpid(), self.preload), daemon=True)
+        folder = tempfile.mkdtemp(prefix="fmw-")  # short: the zygote's unix sockets go below it
+        process = self.context.Process(target=_worker_main, daemon=True,
+                                       args=(child, self.kernelspec_dir, os.getpid(), self.preload, folder))
         process.start()
+        self.folders[process.pid] = folder
         return process, parent
+
+    def _ended(self, process: mp.Process) -> None:
+        """Remove the temporary folder of a worker that has ended (what a killed worker's zygote left)."""
+        shutil.rmtree(self.folders.pop(process.pid, ""), ignore_errors=True)
 
     def keep(self, size: int) -> None:
         """End the workers beyond the first `size` (none has had a job yet: nothing is lost); each
@@ -162,6 +182,7 @@ class WorkerPool:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.join(5)
             conn.close()
+            self._ended(process)
         self.size = len(self.workers)
 
     def run(self, jobs: list[Job], on_result: Callable[[SubmissionResult], None],
@@ -204,6 +225,7 @@ class WorkerPool:
         except (ProcessLookupError, PermissionError):
             pass
         process.join(5)
+        self._ended(process)
         self.workers[slot] = self._start()
 
     def close(self) -> None:
@@ -216,3 +238,5 @@ class WorkerPool:
             process.join(10)
             if process.is_alive():
                 os.killpg(process.pid, signal.SIGKILL)
+                process.join(5)
+            self._ended(process)
