@@ -107,11 +107,14 @@ def test_workers_start_before_the_intake_and_the_ones_not_needed_stop_without_le
 
 
 def test_a_killed_worker_leaves_no_folder_of_its_zygote(tmp_path, short_temporary):
-    """A worker that outruns its wall-clock limit is killed with its process group, its zygote included:
-    the pool removes the worker's temporary folder, where the zygote's sockets and working folder are
-    (they were left in /tmp before), and starts another worker with a folder of its own."""
+    """A worker that outruns its wall-clock limit is killed with its process group, and its zygote's
+    sandbox ends with it: the pool removes the worker's temporary folder, where the zygote's sockets and
+    working folder are (they were left in /tmp before), and starts another worker with a folder of its
+    own."""
     import os
     import time
+
+    import psutil
 
     from coursekit.sandbox import write_kernelspec
     from coursekit.workers import WorkerPool
@@ -122,12 +125,21 @@ def test_a_killed_worker_leaves_no_folder_of_its_zygote(tmp_path, short_temporar
         worker = pool.workers[0][0]
         folder = Path(pool.folders[worker.pid])
         assert folder.parent == temporary
-        deadline = time.monotonic() + 30  # the worker is in its own group, its zygote has made its folders
-        while not (os.getpgid(worker.pid) == worker.pid and len(list(folder.glob("fmz-*"))) == 2):
+
+        def zygote_running() -> list:
+            """The worker's descendants once its zygote runs in its sandbox (bubblewrap has set itself up)."""
+            found = psutil.Process(worker.pid).children(recursive=True)
+            return found if any("zygote" in " ".join(p.cmdline()) for p in found) else []
+
+        deadline = time.monotonic() + 60  # as when the watchdog ends a worker: in its own group, zygote started
+        while not (os.getpgid(worker.pid) == worker.pid and len(list(folder.glob("fmz-*"))) == 2
+                   and (sandbox := zygote_running())):
             assert time.monotonic() < deadline, list(folder.iterdir())
             time.sleep(0.05)
         pool._replace(0)  # what the watchdog does to a worker past its limit
         assert not worker.is_alive() and not folder.exists()
+        _, alive = psutil.wait_procs(sandbox, timeout=10)
+        assert not alive, f"the killed worker's sandbox outlived it: {alive}"
         assert [Path(f) for f in pool.folders.values()] == list(temporary.iterdir())
     finally:
         pool.close()
