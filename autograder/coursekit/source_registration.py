@@ -51,7 +51,8 @@ def convert_sources(course: Course) -> dict[str, str]:
         digests[assignment] = (file_digest([course.source_notebook(assignment)], course.root)
                                if course.source_notebook(assignment).exists() else "")
         if converted.get(assignment) != made_from or digests[assignment] != synced.get(assignment):
-            # jupytext and the source checks: 0.4-0.7 s a notebook, paid again only when its script changed
+            # jupytext and the source checks: 0.2-0.3 s a notebook (once per process and script text, see
+            # sources), paid again only when its script changed
             write_notebook(notebook_from_script(script), course.source_notebook(assignment))
             digests[assignment] = file_digest([course.source_notebook(assignment)], course.root)
             converted[assignment] = made_from
