@@ -77,8 +77,10 @@ def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_
         result = results[(student, "toy")]
         assert result.status == "graded" and result.points == 1, \
             f"{student}: {result.status} {result.points} {[(t.grade_id, t.message) for t in result.tests]}"
-    assert all(results[(s, "toy")].status != "failed" for s in ("a_leaks", "c_leaks", "e_stops_its_zygote"))
-    assert results[("g_kills_its_zygote", "toy")].status == "failed"  # its own kernel died with the zygote
+    # the zygote is its sandbox's first process: signals from a kernel inside (SIGKILL, SIGSTOP) do not reach
+    # it, so stopping or killing it changes nothing and those two submissions are graded as usual
+    assert all(results[(s, "toy")].status == "graded" for s in ("a_leaks", "c_leaks", "e_stops_its_zygote",
+                                                                "g_kills_its_zygote"))
 
 
 

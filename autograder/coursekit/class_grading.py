@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gradebook import (apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores,
+from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, read_manual_grades, restore_scores,
                         write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
-from .intake import Intake, Roster, Student, collect_zip, read_folder
+from .intake import Intake, IntakeError, Roster, Student, collect_zip, read_folder
 from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest,
                     submission_files)
 from .source_registration import convert_sources, register_sources
@@ -89,8 +89,11 @@ class ClassGrading:
     # -- 2. intake
     def take_in(self, zip_path: Path | None) -> None:
         course = self.course
-        intake: Intake = (collect_zip(course, self.roster, zip_path) if zip_path is not None
-                          else read_folder(course, self.roster, course.submitted_dir))
+        try:
+            intake: Intake = (collect_zip(course, self.roster, zip_path) if zip_path is not None
+                              else read_folder(course, self.roster, course.submitted_dir))
+        except IntakeError as error:
+            raise GradingError(str(error)) from error
         self.intake_notes = {k: v for k, v in intake.notes.items() if k[0]}
         self.notes += [note for k, note in intake.notes.items() if not k[0]]
         stored = {(r.student, r.assignment): r for r in course.stored_results()}

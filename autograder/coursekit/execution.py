@@ -25,7 +25,8 @@ from .known_answers import check_known_answers, insert_known_answers, remove_kno
 from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Job, SubmissionResult, TestOutcome
 from .source_flags import flag_notebook
 from .submission_checks import repair_graded_cells
-from .tracked_execute import EXECUTE_SECONDS, cell_digest, cell_seconds, tracked_execute_class
+from .output_limits import describe_bytes
+from .tracked_execute import EXECUTE_SECONDS, FLOODED, cell_digest, cell_seconds, tracked_execute_class
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
@@ -154,6 +155,21 @@ def restore_not_rerun(executed: nbformat.NotebookNode, saved: dict[str, list]) -
     return count
 
 
+def flood_note(executed: nbformat.NotebookNode, flooded: dict[str, int]) -> str:
+    """The note for cells the grader stopped because their output passed a limit (see output_limits)."""
+    described = []
+    for index, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        if cell.get("id") in flooded:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+            described.append((f"`{grade_id}`" if grade_id else f"code cell {index + 1} (`{first}`)")
+                             + f" (over {describe_bytes(flooded[cell.get('id')])})")
+    if not described:
+        return ""
+    return ("output too large: the grader stopped " + ", ".join(described[:5])
+            + " and kept none of what followed in it (print less, then hand in again)")
+
+
 def execute_job(job: Job) -> SubmissionResult:
     """Autograde one submission with nbgrader's preprocessors, in memory (runs inside a worker process)."""
     from .nbgrader_config import IGNORED_FILES, course_config
@@ -176,7 +192,9 @@ def execute_job(job: Job) -> SubmissionResult:
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     source = nbformat.read(job.source_notebook, as_version=4)
     note = "; ".join(repair_graded_cells(nb, source.cells))
-    flags = flag_notebook(nb, {c.source for c in source.cells})
+    roles = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in source.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+    flags = flag_notebook(nb, {c.source for c in source.cells}, roles)
     not_rerun = mark_not_rerun(nb, source.cells) if job.skip_unneeded else {}
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
     skipped = 0
@@ -197,6 +215,7 @@ def execute_job(job: Job) -> SubmissionResult:
         ipc_prefix = Path(ipc_dir) / "k"
     config = course_config(work, ipc_prefix=ipc_prefix, cell_timeout_s=job.cell_timeout_s)
     config.TrackedExecute.progress_path = str(job.progress_file)
+    config.TrackedExecute.grader_cell_token = plan.token
     # every output is in by then: a graceful shutdown only waits (seconds) for the kernel to wind down
     config.Execute.shutdown_kernel = "immediate"
     job.progress_file.unlink(missing_ok=True)
@@ -205,6 +224,7 @@ def execute_job(job: Job) -> SubmissionResult:
     else:
         config.Execute.extra_arguments = list(GRADER_KERNEL_ARGUMENTS)
     EXECUTE_SECONDS.clear()
+    FLOODED.clear()
     prepared = time.monotonic()
     failure = None
     try:  # the notebook is read as nbgrader reads a file (older formats converted)
@@ -245,7 +265,12 @@ def execute_job(job: Job) -> SubmissionResult:
                                - EXECUTE_SECONDS.get("kernel start", 0.0) - EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
                            "nbgrader's preprocessors (besides executing)": round(autograded - prepared
                                                                                  - EXECUTE_SECONDS.get("execute", 0.0), 3)}
+        flooded = {(c.get("id") or str(i)): FLOODED[c.get("id") or str(i)] for i, c in enumerate(executed.cells)
+                   if (c.get("id") or str(i)) in FLOODED}
         nbformat.write(remove_known_answers(executed, plan), executed_path)
+        flood = flood_note(executed, flooded)
+        if flood:
+            outcome.reason = "; ".join(filter(None, [outcome.reason, flood]))
         outcome.tests = read_outcomes(executed, source)
         outcome.unanswered = unanswered_cells(executed)
         if problems:

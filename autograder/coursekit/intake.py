@@ -137,16 +137,65 @@ def _assignment_in(name: str, assignments: list[str]) -> str | None:
 
 def _owner(parts: tuple[str, ...]) -> str | None:
     """The student an entry belongs to: its folder (`alice/...`) or the flat name's first field."""
-    if ".." in parts:  # refused below; still reported against the folder it came from
-        return parts[0] if parts[0] not in ("..", ".") else None
     if len(parts) >= 2 and parts[-2] not in ("", ".", "..", "extracted"):
         return parts[-2]
     match = re.match(r"^([^_]+)_", parts[-1])
     return match.group(1) if match else None
 
 
+class IntakeError(ValueError):
+    """The intake as a whole cannot be read (an LMS zip that is not a zip): the message says what to do."""
+
+
+MAX_ZIP_ENTRY_MB = 32  # a notebook entry, uncompressed (as submission_checks.MAX_NOTEBOOK_MB)
+MAX_ZIP_TOTAL_MB = 2048  # everything taken from one archive, uncompressed
+MAX_ZIP_RATIO = 200  # uncompressed : compressed, for an entry over 1 MB (notebooks compress 3-20x)
+
+
+def _unsafe(name: str, parts: tuple[str, ...]) -> bool:
+    """An entry whose path leaves the archive: absolute, a drive, or a climb."""
+    return name.startswith("/") or bool(re.match(r"^[A-Za-z]:", name)) or ".." in parts
+
+
+def _entry_problem(info: zipfile.ZipInfo, taken_mb: float) -> str:
+    """Why an entry is not unpacked at all ('' if it may be), from its header."""
+    size_mb = info.file_size / (1 << 20)
+    if size_mb > MAX_ZIP_ENTRY_MB:
+        return (f"{info.filename} is {size_mb:.0f} MB unpacked, over the grader's {MAX_ZIP_ENTRY_MB} MB: clear the "
+                "notebook's outputs (Edit > Clear Outputs of All Cells), save, and hand it in again")
+    if info.file_size > 1 << 20 and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size):
+        return (f"{info.filename} unpacks {info.file_size // max(1, info.compress_size)} times larger than it is "
+                "stored, which no notebook does: hand in the notebook itself")
+    if taken_mb + size_mb > MAX_ZIP_TOTAL_MB:
+        return (f"{info.filename} was not unpacked: the archive passed the grader's {MAX_ZIP_TOTAL_MB} MB in all; "
+                "a TA grades the rest from a second export")
+    return ""
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """An entry's bytes, read in pieces and never more than its header says (OSError if damaged)."""
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as handle:
+            while chunk := handle.read(1 << 20):
+                size += len(chunk)
+                if size > info.file_size or size > MAX_ZIP_ENTRY_MB << 20:
+                    raise OSError("it unpacks larger than its header says")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
+        raise OSError(str(error) or type(error).__name__) from None
+    except __import__("zlib").error as error:
+        raise OSError(f"it does not decompress ({error})") from None
+    return b"".join(chunks)
+
+
 def collect_zip(course: Course, roster: Roster, zip_path: Path) -> Intake:
-    """Unpack an LMS export into .grading/lms/submitted/<key>/<assignment>/, entry by entry."""
+    """Unpack an LMS export into .grading/lms/submitted/<key>/<assignment>/, entry by entry.
+
+    Each entry is read on its own: one that is damaged, too large or a decompression bomb is
+    reported against its student, and the rest are graded. An entry whose path leaves the archive
+    is refused; it is reported against its student only where that student also has a proper
+    entry (an absolute path names no student: it never makes one up)."""
     target = course.state_dir / "lms" / "submitted"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -155,21 +204,31 @@ def collect_zip(course: Course, roster: Roster, zip_path: Path) -> Intake:
     candidates: dict[tuple[str, str], list[tuple[zipfile.ZipInfo, str]]] = {}
     others: dict[str, list[str]] = {}
     unowned: list[str] = []
-    with zipfile.ZipFile(zip_path) as archive:
+    refused: list[tuple[str | None, str]] = []  # (owner if it names one, entry name)
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise IntakeError(f"{zip_path} cannot be read as a zip archive ({error}): download the LMS export again") from None
+    with archive:
         for info in archive.infolist():
             name = info.filename.replace("\\", "/")
             parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "/"))
             if info.is_dir() or not parts or any(j in parts for j in _JUNK) or parts[-1].startswith("._"):
                 continue
+            if _unsafe(name, parts):
+                absolute = name.startswith("/") or bool(re.match(r"^[A-Za-z]:", name))
+                if absolute:  # names no student of its own (`/etc/x.ipynb` is not a student "etc")
+                    refused.append((_owner(parts), name))
+                elif parts[0] not in ("..", "."):  # `alice/../x`: alice's entry
+                    others.setdefault(roster.add(parts[0]), []).append(f"{name} (refused: its path leaves the archive)")
+                else:
+                    refused.append((None, name))
+                continue
             owner = _owner(parts)
-            unsafe = name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name)
             if owner is None or owner in ("..", "."):
                 unowned.append(name)
                 continue
             key = roster.add(owner)
-            if unsafe:
-                others.setdefault(key, []).append(f"{name} (refused: its path leaves the archive)")
-                continue
             file_name = parts[-1]
             flat = len(parts) < 2 or parts[-2] != owner
             if flat:  # Moodle/Canvas: <student>_<anything>_<file>: keep the file's own name
@@ -181,19 +240,38 @@ def collect_zip(course: Course, roster: Roster, zip_path: Path) -> Intake:
                 others.setdefault(key, []).append(file_name)
                 continue
             candidates.setdefault((key, assignment), []).append((info, file_name))
+        taken_mb = 0.0
         for (key, assignment), found in sorted(candidates.items()):
             chosen = _choose(found)
             if isinstance(chosen, str):
                 intake.problems.append(SubmissionResult(key, assignment, FAILED, chosen))
                 continue
             info, file_name = chosen
+            problem = _entry_problem(info, taken_mb)
+            if not problem:
+                try:
+                    data = _read_entry(archive, info)
+                except OSError as error:
+                    problem = (f"{info.filename} is damaged in the LMS export ({error}): download the export again; "
+                               "if it stays damaged, hand the notebook in again")
+            if problem:
+                intake.problems.append(SubmissionResult(key, assignment, FAILED, problem))
+                continue
+            taken_mb += len(data) / (1 << 20)
             folder = target / key / assignment
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / file_name).write_bytes(archive.read(info))
+            (folder / file_name).write_bytes(data)
             if len(found) > 1:
                 intake.notes[(key, assignment)] = (f"{len(found)} files were handed in; the latest "
                                                    f"({_stamp(info)}) was graded")
             intake.submissions.append((key, assignment, folder))
+    known = {key for key, _ in candidates} | set(others)
+    for owner, name in refused:  # never a student of its own: only against one the archive names otherwise
+        key = student_key(owner) if owner else None
+        if key in known:
+            others.setdefault(key, []).append(f"{name} (refused: its path leaves the archive)")
+        else:
+            intake.notes[("", name)] = f"zip entry {name!r} was refused: its path leaves the archive"
     taken = {(k, a) for k, a, _ in intake.submissions} | {(r.student, r.assignment) for r in intake.problems}
     for key, files in sorted(others.items()):
         listed = ", ".join(sorted(files)[:6])

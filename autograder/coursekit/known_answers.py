@@ -81,7 +81,8 @@ _facts = {
                                    "should_run_async", "get_exception_only", "excepthook", "run_line_magic")},
     "kernel methods": {name: str(id(getattr(type(_ip.kernel), name, None))) + ("+instance" if name in vars(_ip.kernel) else "")
                        for name in ("do_execute", "execute_request", "send_response", "dispatch_shell")},
-    "session": str(id(type(_ip.kernel.session).send)) + ("+instance" if "send" in vars(_ip.kernel.session) else ""),
+    # the grader's kernel sends through its own output limiter (an instance attribute): it must stay the same one
+    "session": f"{id(type(_ip.kernel.session).send)}:{id(vars(_ip.kernel.session).get('send'))}",
     "sys hooks": {"displayhook": type(_sys.displayhook).__qualname__,
                   "trace": repr(_sys.gettrace()), "profile": repr(_sys.getprofile())},
     # ipykernel rebinds input() for every request (to forward stdin)
@@ -119,7 +120,8 @@ def insert_known_answers(nb: dict, seed: int) -> KnownAnswers:
 
     def cell(source: str, kind: str) -> dict:
         plan.cells[source] = kind
-        new = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+        new = {"cell_type": "code", "execution_count": None, "metadata": {"coursekit": plan.token}, "outputs": [],
+               "source": source}
         if nb.get("nbformat", 4) == 4 and nb.get("nbformat_minor", 0) >= 5:
             new["id"] = f"grader-{rng.getrandbits(48):012x}"
         return new

@@ -18,6 +18,11 @@ IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py
 """Never copied from source/ to a student's folder: the .py scripts hold solutions and hidden tests."""
 
 
+IOPUB_TIMEOUT_S = 10
+"""How long the outputs may trail a cell's reply (milliseconds, normally): a message too large for the
+grader (see output_limits) ends IOPub's connection, and the cell's idle never comes."""
+
+
 def execution_limits(cell_timeout_s: int = CELL_TIMEOUT_S) -> dict[str, object]:
     """nbgrader `Execute` settings that decide whether a notebook runs to the end.
 
@@ -27,7 +32,7 @@ def execution_limits(cell_timeout_s: int = CELL_TIMEOUT_S) -> dict[str, object]:
     limit still ends a kernel that never answers) instead of failing the notebook.
     """
     return {"timeout": cell_timeout_s, "interrupt_on_timeout": True, "startup_timeout": 120,
-            "iopub_timeout": cell_timeout_s, "raise_on_iopub_timeout": False}
+            "iopub_timeout": IOPUB_TIMEOUT_S, "raise_on_iopub_timeout": False}
 
 
 def student_config_text() -> str:

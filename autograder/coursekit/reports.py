@@ -21,6 +21,31 @@ from .formgrade import course_argument
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value) -> str:
+    """A CSV cell a spreadsheet cannot run: text that begins like a formula (=, +, -, @, a tab, a
+    carriage return: OWASP's list) gets a leading apostrophe, which spreadsheets show as text; every
+    other value is written as it is (student ids round-trip)."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class InertWriter:
+    """csv.writer whose every cell goes through `inert` (every CSV the grader writes)."""
+
+    def __init__(self, handle):
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([inert(value) for value in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 @dataclass
 class Maxima:
     auto: float
@@ -92,7 +117,7 @@ def _write_grades_csv(course, run) -> None:
         header += [a, f"{a} auto", f"{a} auto max", f"{a} written", f"{a} written max", f"{a} status"]
     header += ["total", "max_total", "pending_manual", "notes", "flags"]
     with open(course.reports_dir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = InertWriter(handle)
         writer.writerow(header)
         for key, row_results in sorted(_by_student(run).items(), key=lambda item: _name(run, item[0]).lower()):
             student = run.students.get(key)
@@ -146,10 +171,11 @@ def test_rows(course, run) -> list[dict]:
 def _write_tests_csv(course, run) -> None:
     rows = test_rows(course, run)
     with open(course.reports_dir / "tests.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["assignment", "test", "kind", "max_points", "students",
-                                                    "full_points", "lost_points", "pending", "mean_points"])
-        writer.writeheader()
-        writer.writerows(rows)
+        fields = ["assignment", "test", "kind", "max_points", "students", "full_points", "lost_points", "pending",
+                  "mean_points"]
+        writer = InertWriter(handle)
+        writer.writerow(fields)
+        writer.writerows([[row[f] for f in fields] for row in rows])
 
 
 def _write_lms_exports(course, run) -> None:
@@ -165,14 +191,14 @@ def _write_lms_exports(course, run) -> None:
         return f"{auto + written:g}" if result is not None and result.status == GRADED else ""
 
     with open(course.reports_dir / "moodle.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)  # Grades > Import > CSV file: map "ID number" or "Email address"
+        writer = InertWriter(handle)  # Grades > Import > CSV file: map "ID number" or "Email address"
         writer.writerow(["ID number", "Email address", "Full name", *assignments])
         for key in students:
             student = run.students.get(key)
             writer.writerow([_name(run, key), student.email if student else "", student.name if student else "",
                              *(points(key, a) for a in assignments)])
     with open(course.reports_dir / "canvas.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)  # Grades > Import: the first five columns identify the student
+        writer = InertWriter(handle)  # Grades > Import: the first five columns identify the student
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
         writer.writerow(["    Points Possible", "", "", "", "", *(f"{limits[a].total:g}" for a in assignments)])
         for key in students:

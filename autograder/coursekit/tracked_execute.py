@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from .output_limits import FLOOD_NOTE, MAX_CELL_BYTES, MAX_MESSAGE_BYTES, MAX_NOTEBOOK_BYTES, OutputBudget, describe_bytes
+
 
 def cell_digest(source: str) -> str:
     import hashlib
@@ -19,8 +21,10 @@ def cell_digest(source: str) -> str:
 # how long the client listens on IOPub for the idle status of its kernel_info before asking again: a
 # subscriber that connects after the kernel published it (ZeroMQ's "slow joiner") never sees it
 IOPUB_WAIT_S = 0.05
+IOPUB_RECONNECT_S = 10.0  # for a new IOPub connection to hear the kernel
 RECONNECT_MS = 5  # how soon the client's sockets connect again to a kernel not yet listening (ZeroMQ: 100)
 EXECUTE_SECONDS: dict[str, float] = {}  # this worker's current job: kernel start, whole execution (see TrackedExecute)
+FLOODED: dict[str, int] = {}  # this worker's current job: cell id -> the output limit it passed (see output_limits)
 
 
 def _seconds(execution: dict) -> float:
@@ -82,10 +86,26 @@ def ready_client_class():
             fork, so the first connection fails, and ZeroMQ tries again only after RECONNECT_IVL (100 ms
             by default): 0.06-0.1 s of every kernel's start spent waiting."""
             self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+            # a message over the limit is refused by ZeroMQ before the grader holds it (see output_limits)
+            self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
             try:
                 return super().start_channels(*args, **kwargs)
             finally:  # the context's default for later sockets is the library's again
                 self.context.sockopts.pop(zmq.RECONNECT_IVL, None)
+                self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+
+        async def reconnect_iopub(self) -> None:
+            """A new IOPub connection, for one that a message over MAX_MESSAGE_BYTES ended (ZeroMQ
+            refuses the message and drops the connection for good); ready once it hears the kernel."""
+            old, self._iopub_channel = self._iopub_channel, None
+            if old is not None:
+                old.close()
+            self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            try:
+                self.iopub_channel.start()
+            finally:
+                self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+            await self.wait_for_ready(timeout=IOPUB_RECONNECT_S)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
@@ -113,14 +133,23 @@ def ready_client_class():
 def tracked_execute_class():
     """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
     answered: if the kernel never answers again, that cell is the one to skip on a retry."""
-    from nbclient.util import run_sync
+    import asyncio
+
+    from nbclient.util import ensure_async, run_sync
     from nbgrader.preprocessors import Execute
-    from traitlets import Unicode
+    from traitlets import Integer, Unicode
 
     class TrackedExecute(Execute):
         progress_path = Unicode("").tag(config=True)
+        max_cell_output_bytes = Integer(MAX_CELL_BYTES, help="Outputs one cell may keep while graded; the "
+                                        "cell is stopped at the first message past it").tag(config=True)
+        max_notebook_output_bytes = Integer(MAX_NOTEBOOK_BYTES, help="Outputs the notebook's cells may keep in "
+                                            "all (the grader's own cells aside); each cell past it is stopped").tag(config=True)
+        grader_cell_token = Unicode("", help="Cells whose metadata 'coursekit' holds this token are the "
+                                    "grader's own: they count against their cell's limit only").tag(config=True)
 
         def preprocess(self, nb, resources=None, km=None):
+            self._budget = OutputBudget(self.max_cell_output_bytes, self.max_notebook_output_bytes)
             started = time.perf_counter()
             try:
                 return super().preprocess(nb, resources, km)
@@ -151,12 +180,54 @@ def tracked_execute_class():
         start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the sync names to its own
         start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            self._timed_out = False
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            execution = cell.get("metadata", {}).get("execution", {})
+            if (cell.cell_type == "code" and "shell.execute_reply" in execution and "iopub.status.idle" not in execution
+                    and not self._timed_out and hasattr(self.kc, "reconnect_iopub")):
+                # the kernel answered but IOPub never said idle: a message over the limit ended its connection
+                self._budget.flooded.setdefault(cell_index, MAX_MESSAGE_BYTES)
+                self._flooded(cell, cell_index)
+                try:
+                    await self.kc.reconnect_iopub()
+                except RuntimeError:  # a kernel that no longer answers: the next cell's time limit deals with it
+                    pass
+            return cell
+
+        execute_cell = run_sync(async_execute_cell)
+
+        def _flooded(self, cell, cell_index) -> None:
+            """The error that fails a flooded cell (a flooded test must not pass), and the note for the TA."""
+            limit = describe_bytes(self._budget.flooded[cell_index])
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="OutputLimit", evalue=f"the cell's output passed {limit} while graded",
+                traceback=[f"OutputLimit: the cell's output passed {limit} while graded"]))
+            FLOODED[cell.get("id") or str(cell_index)] = self._budget.flooded[cell_index]
+
+        def process_message(self, msg, cell, cell_index):
+            grader_cell = bool(self.grader_cell_token) and cell.metadata.get("coursekit") == self.grader_cell_token
+            verdict = self._budget.admit(msg["msg_type"], msg.get("content") or {}, cell_index, grader_cell)
+            if verdict == "keep":
+                return super().process_message(msg, cell, cell_index)
+            if verdict in ("stop", "stopped"):  # a note and an error (a flooded test must not pass); it stops
+                limit = describe_bytes(self._budget.flooded[cell_index])
+                if verdict == "stop":
+                    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout",
+                                                               text=FLOOD_NOTE.format(limit=limit)))
+                    asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+                else:  # the kernel cut its output itself, noted it and interrupted the cell
+                    super().process_message(msg, cell, cell_index)
+                self._flooded(cell, cell_index)
+            return None
+
         def on_cell_executed(self, **kwargs):
             super().on_cell_executed(**kwargs)
+            self._timed_out = (kwargs.get("execute_reply") or {}).get("content", {}).get("ename") == "CellTimeoutError"
             if not self.progress_path:
                 return
             path = Path(self.progress_path)
-            if kwargs["execute_reply"]["content"].get("ename") == "CellTimeoutError":
+            if self._timed_out:
                 if path.exists() and path.read_text():
                     # a second cell timed out and the kernel never answered in between: stop here
                     raise StuckKernel(path.read_text())

@@ -31,7 +31,6 @@ import queue
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,13 +38,14 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from .sandbox import (ENV_DATA_DIR, ENV_MAX_PROCESSES, ENV_MEMORY_MB, GRADER_KERNEL_ARGUMENTS, WORK, bwrap_binary,
-                      bwrap_command)
+from .output_limits import MAX_CELL_BYTES
+from .sandbox import (ENV_DATA_DIR, ENV_MAX_PROCESSES, ENV_MEMORY_MB, GRADER_KERNEL_ARGUMENTS, KERNEL_SIDE_SCRIPT,
+                      SANDBOX_LAUNCH_ENV, WORK, bwrap_binary, bwrap_command)
+from .sandbox_mounts import python_in_sandbox
 
 ENV_PRELOAD = "COURSEKIT_PRELOAD"  # the modules the worker's zygote imports (comma-separated)
 START_TIMEOUT_S = 60.0  # for the zygote's imports
 ANSWER_TIMEOUT_S = 10.0  # for a fork, or a kernel's end once killed: else the zygote is killed and replaced
-ZYGOTE_SCRIPT = Path(__file__).with_name("zygote_main.py")
 
 
 # ---------------------------------------------------------------------------- in the worker
@@ -61,11 +61,14 @@ class Zygote:
         self.socket_dir = tempfile.mkdtemp(prefix="fmz-")  # short: unix socket paths allow ~100 bytes
         self.empty = tempfile.mkdtemp(prefix="fmz-work-")
         # the sandbox has no coursekit (it would show the course): the zygote is a script of its own
-        program = [sys.executable, "-c", ZYGOTE_SCRIPT.read_text(), WORK, *preload]
+        program = [python_in_sandbox(), "-c", KERNEL_SIDE_SCRIPT.read_text(), WORK, *preload]
         command = bwrap_command(bwrap, self.empty, os.environ.get(ENV_DATA_DIR), None, self.socket_dir, program)
         memory = int(os.environ.get(ENV_MEMORY_MB, MEMORY_LIMIT_MB))
         processes = int(os.environ.get(ENV_MAX_PROCESSES, MAX_PROCESSES))
+        # its only descriptors are the two pipes (stderr is not the grader's terminal or log, which a
+        # kernel could write to), and nothing of the grader's environment
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=SANDBOX_LAUNCH_ENV,
                                         preexec_fn=lambda: apply_caps(memory, processes))
         self.messages: queue.Queue = queue.Queue()
         self.kernel: WarmKernel | None = None
@@ -117,7 +120,8 @@ class Zygote:
         for entry in sorted(folder.iterdir()):
             if entry.is_file() and not entry.is_symlink():
                 files[entry.name] = base64.b64encode(entry.read_bytes()).decode()
-        self.request({"op": "start", "connection": connection_text, "files": files, "arguments": arguments})
+        self.request({"op": "start", "connection": connection_text, "files": files, "arguments": arguments,
+                      "max_cell_bytes": MAX_CELL_BYTES})
         started = self._expect("started", ANSWER_TIMEOUT_S)
         self.kernel = WarmKernel(self, started["started"])
         return self.kernel

@@ -40,6 +40,26 @@ def write_own_feedback(job: Job, result: SubmissionResult) -> None:
     result.timings["feedback page"] = round(time.monotonic() - started, 3)
 
 
+WORKER_MEMORY_MB = 2048
+"""What a worker may allocate beyond what it had when it started (it peaks near 200 MB): kernels are
+capped in their sandbox, their outputs as they arrive (`output_limits`); this caps the worker too."""
+
+
+def cap_own_memory(extra_mb: int) -> None:
+    """A soft RLIMIT_DATA of this process's data size now plus `extra_mb` (forked from the grader, it
+    starts with the grader's mappings; the hard limit stays, so a sandbox launched from here sets its own)."""
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        data_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmData:")))
+    except (OSError, StopIteration, ValueError):
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    soft = (data_kb << 10) + (extra_mb << 20)
+    resource.setrlimit(resource.RLIMIT_DATA, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
 def peak_memory_mb() -> dict[str, float]:
     """The peak resident memory of this worker, of its zygote, and of the kernel it last ran (the
     zygote measures its kernels; a cold kernel's memory is not known here)."""
@@ -89,6 +109,7 @@ def _worker_main(conn, kernelspec_dir: str | None, parent: int, preload: list[st
     from .warm_kernels import ENV_PRELOAD, current_zygote, start_zygote, stop_zygote
 
     os.setpgrp()  # a stuck job is killed with its process group; sandboxes die with their parent
+    cap_own_memory(WORKER_MEMORY_MB)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle: it closes the pool
     threading.Thread(target=_die_with_parent, args=(parent, folder), daemon=True).start()
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy use warns on every submission; harmless

@@ -1,11 +1,18 @@
-"""The zygote of a grading worker's warm kernels (see `warm_kernels`): runs inside the sandbox as
-`python -c <this file> <working folder> <modules to import>...`.
+"""The kernel side of the grader, inside the sandbox: a grading worker's zygote (see `warm_kernels`),
+run as `python -c <this file> <working folder> <modules to import>...`, or one cold kernel, run as
+`python -c <this file> --kernel <max cell output bytes> -f <connection file> <kernel arguments>...`.
 
 Standalone on purpose: the sandbox holds the Python environment, never the course (coursekit is
-not importable in it). It imports the modules, then starts one kernel at a time on the worker's
-request (a JSON line on stdin: `start` with the connection file, the submission's files and the
-kernel's arguments; `signal`), killing and wiping what the previous kernel left first, and answers
-on stdout (`ready`, `started`, `exited`).
+not importable in it). The zygote imports the modules, then starts one kernel at a time on the
+worker's request (a JSON line on stdin: `start` with the connection file, the submission's files and
+the kernel's arguments; `signal`), killing and wiping what the previous kernel left first, and
+answers on stdout (`ready`, `started`, `exited`).
+
+Every kernel it starts keeps its outputs small where they are made (`limit_outputs`): a cell's
+outputs stop at the grader's per-cell limit (the message that passes it is cut, a note says so, and
+the cell is interrupted), and no message the kernel sends (an error's text, a reply) passes it
+either. The grader counts again what arrives (`output_limits`): this only spares an honest flood
+(a print in a loop, a huge repr) the grader's refusal of an oversized message.
 """
 from __future__ import annotations
 
@@ -19,7 +26,95 @@ import sys
 import time
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
-WORK = sys.argv[1] if len(sys.argv) > 1 else "/grading/work"
+WORK = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--kernel" else "/grading/work"
+FLOOD_NOTE = ("[the grader stopped this cell: its output passed {limit}; the rest was not kept. "
+              "Print less (a summary, a few values) and run it again]\n")  # as output_limits.FLOOD_NOTE
+_OUTPUTS = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+
+
+def _size(value, budget: int) -> int:
+    """About how many bytes a message's content holds (as output_limits.message_bytes)."""
+    total, stack = 0, [value]
+    while stack and total <= budget:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            total += len(item)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+def _cut(content: dict, kind: str, room: int, note: str) -> dict:
+    """The content of one message cut to about `room` bytes, `note` in place of the rest."""
+    if kind == "stream":
+        return {**content, "text": str(content.get("text", ""))[:max(0, room)] + note}
+    if kind == "error" or "traceback" in content:
+        return {**content, "evalue": str(content.get("evalue", ""))[:1000],
+                "traceback": [str(line)[:1000] for line in list(content.get("traceback") or [])[:20]]}
+    if kind in ("display_data", "execute_result", "update_display_data"):
+        return {**content, "data": {"text/plain": note}, "metadata": {}}
+    return content
+
+
+def limit_outputs(session, max_cell_bytes: int) -> None:
+    """Keep every message the kernel's `session` sends, and each cell's outputs together, within
+    `max_cell_bytes` (see the module docstring)."""
+    import _thread
+
+    from jupyter_client.session import extract_header
+
+    send = session.send
+    spent: dict[str, int] = {}
+    stopped: set[str] = set()
+    note = FLOOD_NOTE.format(limit=f"{max_cell_bytes / (1 << 20):g} MB")
+
+    def limited_send(stream, msg_or_type, content=None, parent=None, *args, **kwargs):
+        if isinstance(msg_or_type, dict):
+            kind, body = msg_or_type.get("msg_type") or msg_or_type.get("header", {}).get("msg_type"), msg_or_type.get("content") or {}
+            parent_id = (msg_or_type.get("parent_header") or {}).get("msg_id", "")
+        else:
+            kind, body = msg_or_type, content or {}
+            parent_id = extract_header(parent).get("msg_id", "") if parent else ""
+        size = _size(body, max_cell_bytes)
+        cut = None
+        if kind in _OUTPUTS:
+            if parent_id in stopped:
+                if not (kind == "error" and size < 65536):  # the interrupt's own error still tells the cell failed
+                    return None
+            elif spent.get(parent_id, 0) + size > max_cell_bytes:
+                stopped.add(parent_id)
+                cut = _cut(body, kind, max_cell_bytes - spent.get(parent_id, 0), note)
+            else:
+                spent[parent_id] = spent.get(parent_id, 0) + size
+        elif size > max_cell_bytes:  # a reply or status that carries a huge text (an error's)
+            cut = _cut(body, kind, max_cell_bytes, note)
+        if cut is not None:
+            if isinstance(msg_or_type, dict):
+                msg_or_type = {**msg_or_type, "content": cut}
+            else:
+                content = cut
+        sent = send(stream, msg_or_type, content, parent, *args, **kwargs)
+        if cut is not None and kind in _OUTPUTS:
+            _thread.interrupt_main()  # the cell stops (once its note is out): what it prints next is not kept
+        return sent
+
+    session.send = limited_send
+
+
+def _launch(arguments: list[str], max_cell_bytes: int) -> None:
+    """Run ipykernel with its outputs limited (never returns)."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(arguments)
+    limit_outputs(app.kernel.session, max_cell_bytes)
+    app.start()
+    os._exit(0)
 
 
 def _prctl(option: int, value: int) -> None:
@@ -71,9 +166,9 @@ def _run_kernel(request: dict) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)  # the zygote's pipes to the worker: never the kernel's
-        os.dup2(devnull, 1)
-        os.closerange(3, 4096)
+        for fd in (0, 1, 2):  # the zygote's pipes to the worker: never the kernel's
+            os.dup2(devnull, fd)
+        os.closerange(3, 65536)
         for name, data in request["files"].items():
             if "/" in name or name in (".", ".."):
                 continue
@@ -86,10 +181,7 @@ def _run_kernel(request: dict) -> None:
             handle.write(request["connection"])
         os.chdir(WORK)
         sys.argv = ["ipykernel_launcher", "-f", connection, *request["arguments"]]
-        from ipykernel.kernelapp import IPKernelApp
-
-        IPKernelApp.launch_instance(argv=sys.argv[1:])
-        os._exit(0)
+        _launch(sys.argv[1:], int(request.get("max_cell_bytes", 2 << 20)))
     except BaseException:  # noqa: BLE001 - a child must never return into the zygote's loop
         import traceback
 
@@ -171,4 +263,6 @@ def serve(preload: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--kernel"]:  # a cold kernel: the sandbox's first process
+        _launch(sys.argv[3:], int(sys.argv[2]))
     serve(sys.argv[2:])
