@@ -6,7 +6,9 @@ import json
 
 import nbformat
 
-from coursekit.feedback import clean_for_student, strip_hidden
+from coursekit.model import TestOutcome
+from coursekit.safe_html import clean, markdown
+from coursekit.student_view import SUBMITTED_KEY, remember_outputs, shown_output, strip_hidden, student_view
 from coursekit.submission_checks import repair_duplicates
 
 
@@ -15,47 +17,75 @@ def test_strip_hidden_removes_regions_and_markers_only():
     assert strip_hidden(source) == 'assert f(1) == 1, "visible"\nprint("after")'
 
 
-def _test_cell(source, outputs):
+ROLES = {"t": {"grade": True, "grade_id": "t", "points": 1, "solution": False, "locked": True},
+         "f": {"grade": False, "grade_id": "f", "solution": True, "locked": False}}
+
+
+def _graded(cells):
+    """A graded notebook and its submitted outputs, as execution leaves them for student_view."""
+    submitted_nb = nbformat.v4.new_notebook(cells=[c for c, _ in cells])
+    for cell, outputs in cells:
+        cell.outputs = outputs
+    as_json = json.loads(nbformat.writes(submitted_nb))
+    memory = remember_outputs(as_json)
+    graded = nbformat.reads(json.dumps(as_json), as_version=4)
+    for cell in graded.cells:  # what the grading kernel printed: never on the page
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="KERNEL PRINTED assert _ref(x) == 3\n")]
+    return graded, memory
+
+
+def _cell(source, grade_id=None):
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "solution": False, "locked": True}
-    cell.outputs = outputs
+    if grade_id:
+        cell.metadata["nbgrader"] = dict(ROLES[grade_id])
     return cell
 
 
-def test_hidden_test_cells_show_no_kernel_output_at_all():
-    """Whatever the kernel printed in a test with hidden parts (a hook could print the hidden code) is dropped."""
-    leaked = "assert _ref(x) == 3, 'expected 3, got 2'"
-    cell = _test_cell("### BEGIN HIDDEN TESTS\n" + leaked + "\n### END HIDDEN TESTS",
-                      [nbformat.v4.new_output("stream", name="stdout", text=leaked + "\n"),
-                       nbformat.v4.new_output("error", ename="AssertionError", evalue=leaked, traceback=[leaked])])
-    nb = clean_for_student(nbformat.v4.new_notebook(cells=[cell]))
-    assert nb.cells[0].source == ""
-    assert "_ref" not in json.dumps(nb.cells[0].outputs), nb.cells[0].outputs
+def test_the_page_shows_nothing_the_grading_kernel_printed():
+    """A test cell shows the visible part, the verdict and the visible run's error only; the student's own
+    cells show what they handed in, their tracebacks included: never an output of the grading kernel."""
+    test = _cell('"""checks f"""\nassert f(2) == 3, "expected 3"\n### BEGIN HIDDEN TESTS\nassert f(9) == _ref(9)\n'
+                 '### END HIDDEN TESTS', "t")
+    own = _cell("def f(x):\n    return x\n1/0", "f")
+    mine = nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["----> 3 1/0"])
+    graded, memory = _graded([(own, [mine]), (test, [])])
+    visible = {"t": [nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 3",
+                                            traceback=["Traceback", "----> 2 assert f(2) == 3"])]}
+    view = student_view(graded, memory, ROLES, [TestOutcome("t", 1.0, 0.0, "AssertionError: expected 3")], visible,
+                        "[not re-run]\n", set())
+    text = nbformat.writes(view)
+    assert "KERNEL PRINTED" not in text and "_ref" not in text and SUBMITTED_KEY not in text
+    assert view.cells[1].source == '"""checks f"""\nassert f(2) == 3, "expected 3"'
+    assert view.cells[1].outputs[0].text.startswith("[graded: failed, 0 / 1 points: AssertionError: expected 3")
+    assert view.cells[1].outputs[1].traceback == ["AssertionError: expected 3"], "a test's code stays out of the traceback"
+    assert view.cells[0].outputs[0].traceback == ["----> 3 1/0"], "the student's own tracebacks stay"
 
 
-def test_visible_test_errors_keep_the_message_but_lose_the_traceback():
-    cell = _test_cell("assert f(2) == 3, 'expected 3, got 2'",
-                      [nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 3, got 2",
-                                              traceback=["Traceback", "----> 1 assert f(2) == 3"])])
-    own = nbformat.v4.new_code_cell("1/0")
-    own.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
-                                          traceback=["----> 1 1/0"])]
-    nb = clean_for_student(nbformat.v4.new_notebook(cells=[cell, own]))
-    assert nb.cells[0].outputs[0].traceback == ["AssertionError: expected 3, got 2"]
-    assert nb.cells[1].outputs[0].traceback == ["----> 1 1/0"], "the student's own tracebacks stay"
+def test_outputs_are_capped_and_an_svg_becomes_an_inert_image():
+    big = shown_output(nbformat.v4.new_output("stream", name="stdout", text="x" * 5_000_000))
+    assert len(big.text) < 20_000, "a 5 MB print must not make a 5 MB feedback page"
+    svg = shown_output(nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload='alert(1)'></svg>"}))
+    assert list(svg.data) == ["text/html"] and svg.data["text/html"].startswith('<img alt="figure" src="data:image/svg+xml;base64,')
+    widget = shown_output(nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"a": 1}}))
+    assert widget.output_type == "stream" and "too large" in widget.text
 
 
-def test_outputs_are_capped_and_lines_of_hidden_code_are_removed_everywhere():
-    secret_line = "check_close('secret reference', f(_hidden_input), 42.0)"
-    own = nbformat.v4.new_code_cell("print(stolen)")
-    own.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 5_000_000 + "\n" + secret_line + "\n")]
-    nb = clean_for_student(nbformat.v4.new_notebook(cells=[own]), {secret_line})
-    text = nb.cells[0].outputs[0].text
-    assert len(text) < 20_000, "a 5 MB print must not make a 5 MB feedback page"
-    assert secret_line not in text
-    own.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n" + secret_line + "\n")]
-    nb = clean_for_student(nbformat.v4.new_notebook(cells=[own]), {secret_line})
-    assert nb.cells[0].outputs[0].text.startswith("ok\n") and secret_line not in nb.cells[0].outputs[0].text
+def test_the_sanitiser_keeps_structure_and_math_and_drops_anything_live():
+    """The allowlist keeps what markdown makes (headings, paragraphs, tables), MathML and inline images;
+    it drops scripts, event handlers, styles, frames, forms and links that are not http(s)."""
+    page = clean('<h1>T</h1><p>a</p><table><tr><th>h</th></tr></table><script>window.x=1</script>'
+                 '<img src=x onerror="window.x=2"><img src="data:image/png;base64,iVBO"><p style="position:fixed">s</p>'
+                 '<a href="javascript:alert(1)">j</a><a href="https://arxiv.org/abs/1807.03748">cpc</a>'
+                 '<iframe src="https://example.org"></iframe><form><input name=p></form>')
+    assert "<h1>T</h1>" in page and "<p>a</p>" in page and "<th>h</th>" in page
+    assert "<script" not in page and "onerror" not in page and "style=" not in page and "iframe" not in page
+    assert "javascript:" not in page and "<form" not in page and "<input" not in page
+    assert 'src="data:image/png;base64,iVBO"' in page and '<img src="x"' not in page
+    assert 'href="https://arxiv.org/abs/1807.03748"' in page and 'rel="noopener noreferrer"' in page
+    rendered = markdown("The bound $I(x; c) \\ge \\log N - \\mathcal{L}_N$ and\n\n$$\\frac{a}{b}$$")
+    assert rendered.count("<math") == 2 and "$" not in rendered and 'display="block"' in rendered
+    assert "<mfrac>" in rendered
 
 
 def test_repair_duplicates_keeps_the_first_graded_cell_and_renames_ids():

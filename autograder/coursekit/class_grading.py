@@ -19,7 +19,8 @@ from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, Submissi
 from .source_registration import convert_sources, register_sources
 from .submission_checks import precheck
 
-GRADER_VERSION = "4"  # bump when a change to grading must invalidate earlier results (4: kernels before it could
+GRADER_VERSION = "5"  # bump when a change to grading must invalidate earlier results (5: feedback showed what the
+# grading kernel printed, and a student view is needed for every page; 4: kernels before it could
 # read the hidden tests from nbgrader's sanitised notebook in their folder, so their grades are not trusted)
 
 Key = tuple[str, str]  # (student key, assignment)
@@ -194,6 +195,12 @@ class ClassGrading:
                 self._take_manual(result)
         elif result.status == NEEDS_REVIEW and executed.exists():  # kept for the TA (not in the gradebook)
             store_executed_notebook(course, *key, executed.parent)
+        view = course.student_view(*key)
+        if result.status == GRADED and job.student_view_file.exists():
+            view.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(job.student_view_file, view)
+        else:  # an earlier submission's notebook is not this one's
+            view.unlink(missing_ok=True)
         shutil.rmtree(job.work_dir, ignore_errors=True)
         job.progress_file.unlink(missing_ok=True)
         self._keep(result, fresh=False)

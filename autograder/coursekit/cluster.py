@@ -181,11 +181,12 @@ def grade_parcel(job: dict, files: dict[str, bytes], sources: dict[str, bytes], 
         result = results[0]
         executed = _files_under(local.executed_notebook.parent)
         feedback = Path(local.feedback_out).read_bytes() if local.feedback_out and Path(local.feedback_out).exists() else None
+        view = local.student_view_file.read_bytes() if local.student_view_file.exists() else None
         if result.timings:
             result.timings[SHIP] = round(shipped + time.monotonic() - back, 3)
             if started - before > 0.01:  # this job waited for the slot's grading process to start
                 result.timings[SLOT_START] = round(started - before, 3)
-        return {"result": asdict(result), "executed": executed, "feedback": feedback}
+        return {"result": asdict(result), "executed": executed, "feedback": feedback, "student_view": view}
     finally:
         shutil.rmtree(place, ignore_errors=True)
 
@@ -279,6 +280,9 @@ class ClusterPool:
             if parcel["feedback"] is not None and job.feedback_out:
                 Path(job.feedback_out).parent.mkdir(parents=True, exist_ok=True)
                 Path(job.feedback_out).write_bytes(parcel["feedback"])
+            if parcel.get("student_view") is not None:
+                job.student_view_file.parent.mkdir(parents=True, exist_ok=True)
+                job.student_view_file.write_bytes(parcel["student_view"])
             return SubmissionResult.from_json(parcel["result"])
         except Exception as error:  # KilledWorker (its worker died twice), a lost connection, a full disk, a bug
             from distributed.scheduler import KilledWorker

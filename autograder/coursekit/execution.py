@@ -11,6 +11,7 @@ from what the grader received, never from a file a kernel could reach.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import secrets
 import shutil
@@ -26,9 +27,10 @@ from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Job, SubmissionResul
 from .source_flags import flag_notebook
 from .submission_checks import repair_graded_cells
 from .output_limits import describe_bytes
+from .student_view import HIDDEN_BEGIN, SUBMITTED_KEY, forget_markers, remember_outputs, student_view
 from .tracked_execute import EXECUTE_SECONDS, FLOODED, cell_digest, cell_seconds, tracked_execute_class
+from .visible_run import lost_tests, messages, test_outputs, visible_notebook
 
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
 NOT_RERUN_KEY = "coursekit_not_rerun"
 NOT_RERUN_LABEL = ("[not re-run by the grader: no grade depends on this cell; any output below is the one "
@@ -51,23 +53,11 @@ def has_hidden_tests(source: str) -> bool:
     return HIDDEN_BEGIN in source
 
 
-def error_line(cell) -> str:
-    """The first line of a cell's error (or stderr), which feedback may show for a visible test."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            value = (output.get("evalue") or "").strip().splitlines()
-            return f"{output.ename}: {value[0] if value else ''}".strip().rstrip(":")[:500]
-        if output.output_type == "stream" and output.name == "stderr":
-            text = output.text.strip().splitlines()
-            return "wrote to stderr (tests must run silently): " + (text[0][:300] if text else "")
-    return ""
-
-
 def read_outcomes(executed: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[TestOutcome]:
     """Score every grade cell of an executed notebook as nbgrader does.
 
-    A test with hidden parts gets the instructor's docstring as its message, never what the
-    kernel printed: student code runs in that kernel and could print the hidden code.
+    Nothing the kernel printed becomes a message: student code runs in that kernel beside the hidden
+    tests and could print them. A test that lost points gets its message from `visible_run.messages`.
     """
     from nbgrader.utils import determine_grade, is_grade
 
@@ -83,13 +73,7 @@ def read_outcomes(executed: nbformat.NotebookNode, source: nbformat.NotebookNode
             outcomes.append(TestOutcome(grade_id, max_points, 0.0, "answer cell missing", manual, hidden=hidden))
             continue
         points, _ = determine_grade(cell)
-        if manual:
-            message = NO_ANSWER if points == 0 else ""  # nbgrader: an unchanged answer scores 0
-        elif hidden:
-            passed = points is not None and points >= max_points
-            message = "" if passed else "hidden test failed: " + (docstring(source_cell.source) or grade_id)
-        else:
-            message = error_line(cell)
+        message = NO_ANSWER if manual and points == 0 else ""  # nbgrader: an unchanged answer scores 0
         outcomes.append(TestOutcome(grade_id, max_points, points, message, manual, hidden=hidden))
     return outcomes
 
@@ -170,6 +154,34 @@ def flood_note(executed: nbformat.NotebookNode, flooded: dict[str, int]) -> str:
             + " and kept none of what followed in it (print less, then hand in again)")
 
 
+def is_grade_cell(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+def run_visible(graded: nbformat.NotebookNode, tests: list[TestOutcome], config, kernel_dir: Path, zygote,
+                ipc_dir: str) -> dict[str, list] | None:
+    """The visible run of a submission that lost autograded points (see `visible_run`): grade_id ->
+    the outputs of each test cell; {} when nothing failed, None if it could not run."""
+    import copy as _copy
+
+    from .warm_kernels import empty_folder
+
+    notebook = visible_notebook(graded, lost_tests(tests))
+    if notebook is None:
+        return {}
+    config = _copy.deepcopy(config)
+    config.TrackedExecute.progress_path = ""  # a cell stuck here costs only this run (its messages)
+    config.TrackedExecute.grader_cell_token = ""
+    try:
+        executed, _ = tracked_execute_class()(config=config).preprocess(notebook, {"metadata": {"path": str(kernel_dir)}})
+    except Exception:  # noqa: BLE001 - a kernel that dies here costs the messages only: the grades stand
+        return None
+    finally:
+        if zygote is not None:
+            empty_folder(Path(ipc_dir))
+    return test_outputs(executed)
+
+
 def execute_job(job: Job) -> SubmissionResult:
     """Autograde one submission with nbgrader's preprocessors, in memory (runs inside a worker process)."""
     from .nbgrader_config import IGNORED_FILES, course_config
@@ -195,6 +207,7 @@ def execute_job(job: Job) -> SubmissionResult:
     roles = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in source.cells
              if c.metadata.get("nbgrader", {}).get("grade_id")}
     flags = flag_notebook(nb, {c.source for c in source.cells}, roles)
+    submitted = remember_outputs(nb)  # what the student's own run printed: the feedback shows that
     not_rerun = mark_not_rerun(nb, source.cells) if job.skip_unneeded else {}
     plan = insert_known_answers(nb, seed=secrets.randbits(63))
     skipped = 0
@@ -250,6 +263,8 @@ def execute_job(job: Job) -> SubmissionResult:
         outcome.status = FAILED
         outcome.reason = summarise_failure("".join(traceback.format_exception(failure)))
     else:
+        graded = remove_known_answers(copy.deepcopy(executed), plan)  # before the left-out cells get outputs
+        left_out = {c.metadata.get(SUBMITTED_KEY) for c in executed.cells if c.metadata.get(NOT_RERUN_KEY) in not_rerun}
         outcome.not_rerun = restore_not_rerun(executed, not_rerun)
         for cell in executed.cells:  # a skipped cell ran nothing: a skipped test must not pass
             if SKIP_TAG in cell.metadata.get("tags", []) and cell.cell_type == "code":
@@ -267,15 +282,27 @@ def execute_job(job: Job) -> SubmissionResult:
                                                                                  - EXECUTE_SECONDS.get("execute", 0.0), 3)}
         flooded = {(c.get("id") or str(i)): FLOODED[c.get("id") or str(i)] for i, c in enumerate(executed.cells)
                    if (c.get("id") or str(i)) in FLOODED}
-        nbformat.write(remove_known_answers(executed, plan), executed_path)
+        executed = remove_known_answers(executed, plan)
         flood = flood_note(executed, flooded)
         if flood:
             outcome.reason = "; ".join(filter(None, [outcome.reason, flood]))
         outcome.tests = read_outcomes(executed, source)
         outcome.unanswered = unanswered_cells(executed)
+        # the messages a student reads come from a run without hidden tests (see visible_run); a notebook
+        # under review gets none (its messages are the instructor's words only)
+        visible_started = time.monotonic()
+        visible = None if problems else run_visible(graded, outcome.tests, config, kernel_dir, zygote, ipc_dir)
+        outcome.timings["visible run (submissions that lost points)"] = round(time.monotonic() - visible_started, 3)
+        messages(outcome.tests, graded, visible, {c.metadata["nbgrader"]["grade_id"]: docstring(c.source)
+                                                  for c in source.cells if is_grade_cell(c)},
+                 {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if is_grade_cell(c) and has_hidden_tests(c.source)}, job.cell_timeout_s)
+        view = student_view(executed, submitted, roles, outcome.tests, visible, NOT_RERUN_LABEL, left_out)
+        nbformat.write(view, job.student_view_file)
         if problems:
             outcome.status = NEEDS_REVIEW
             outcome.reason = "; ".join(problems)
+        nbformat.write(forget_markers(executed), executed_path)
     outcome.seconds = round(time.monotonic() - started, 2)
     if outcome.timings:
         outcome.timings["read the scores"] = round(time.monotonic() - autograded, 3)

@@ -1,15 +1,16 @@
-"""Per-student HTML feedback: every test's points, pass/fail and message; never hidden-test code or output.
+"""Per-student HTML feedback: every test's points, pass or fail and message, and the notebook as the
+student handed it in; nothing the grading kernel printed.
 
-nbgrader's own `generate_feedback` renders the autograded notebook as it is, hidden tests, their
-output and tracebacks included. Here the autograded notebook is cleaned first:
+A page is rendered from the submission's *student view* (`student_view`: the student's own cells and
+outputs, each test's visible part with the grader's verdict and its visible run's error) and the
+grader's result. It is one self-contained file a student can open offline:
 
-- hidden-test regions are cut from every cell's source;
-- a test cell with hidden parts shows no kernel output at all (student code runs in that kernel
-  and could print the hidden code); its result and the instructor's docstring are in the table;
-- other cells keep their outputs, capped in size, with any line that repeats hidden-test code
-  removed, and a visible test's traceback reduced to its last line;
-- every string from a submission is escaped, and the page is rendered with nbconvert's HTML
-  sanitiser on (a student's markdown or output cannot put live HTML in the page).
+- its header (status, note, points, the results table) is written here, every value escaped;
+- its notebook is nbconvert's lab template without the scripts it would load from a CDN (require.js,
+  MathJax, mermaid): markdown math is typeset as MathML (`safe_html`), which browsers render natively;
+- every fragment from a notebook (markdown, HTML outputs, highlighted code) passes one sanitiser's
+  allowlist (`safe_html.clean`), and the page's Content-Security-Policy allows no script and no
+  request but inline images and styles.
 """
 from __future__ import annotations
 
@@ -24,107 +25,11 @@ from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
-from .execution import HIDDEN_BEGIN, HIDDEN_END
 from .model import FAILED, GRADED, MISSING, NEEDS_REVIEW, NO_ANSWER, feedback_path
+from .safe_html import clean, markdown
+from .student_view import source_view
 
-MAX_OUTPUT_CHARS = 10_000  # of one text output
-MAX_IMAGE_BYTES = 500_000  # of one base64 image
-MAX_OUTPUTS_PER_CELL = 50
-REDACTED = "[line removed from the feedback: it repeats hidden-test code]"
-
-
-def strip_hidden(source: str) -> str:
-    """Drop every hidden-test region (markers included) from a cell's source."""
-    kept, hidden = [], False
-    for line in source.split("\n"):
-        if HIDDEN_BEGIN in line:
-            hidden = True
-        elif HIDDEN_END in line:
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return "\n".join(kept)
-
-
-def hidden_lines(source_nb: NotebookNode, min_length: int = 20) -> set[str]:
-    """Distinctive lines that the source has only inside hidden-test regions."""
-    inside, outside = set(), set()
-    for cell in source_nb.cells:
-        hidden = False
-        for line in cell.source.split("\n"):
-            if HIDDEN_BEGIN in line:
-                hidden = True
-            elif HIDDEN_END in line:
-                hidden = False
-            else:
-                (inside if hidden else outside).add(line.strip())
-    return {line for line in inside - outside if len(line) >= min_length}
-
-
-def _redact(text: str, secret: set[str]) -> str:
-    lines = text.split("\n")
-    return "\n".join(REDACTED if line.strip() in secret else line for line in lines)
-
-
-def _cap(text: str) -> str:
-    if len(text) <= MAX_OUTPUT_CHARS:
-        return text
-    return text[:MAX_OUTPUT_CHARS] + f"\n[... {len(text) - MAX_OUTPUT_CHARS:,} more characters not shown]"
-
-
-def _clean_output(output: NotebookNode, secret: set[str]) -> NotebookNode | None:
-    if output.output_type == "stream":
-        output.text = _cap(_redact(output.text, secret))
-    elif output.output_type == "error":
-        output.ename = _cap(_redact(str(output.get("ename", "")), secret))[:200]
-        output.evalue = _cap(_redact(str(output.get("evalue", "")), secret))
-        output.traceback = [_cap(_redact(line, secret)) for line in output.get("traceback", [])[:100]]
-    elif output.output_type in ("display_data", "execute_result"):
-        data = output.get("data", {})
-        for mime in list(data):
-            value = data[mime]
-            if mime.startswith("image/") and mime != "image/svg+xml":
-                if len(value) > MAX_IMAGE_BYTES:
-                    del data[mime]
-            elif isinstance(value, str):
-                data[mime] = _cap(_redact(value, secret))
-            elif isinstance(value, list):
-                data[mime] = _cap(_redact("".join(value), secret))
-            else:
-                del data[mime]  # JSON payloads for widgets and the like: not rendered in feedback
-        if not data:
-            return nbformat.v4.new_output("stream", name="stdout", text="[output too large for the feedback]\n")
-    return output
-
-
-def clean_for_student(nb: NotebookNode, secret: set[str] = frozenset()) -> NotebookNode:
-    """The autograded notebook without hidden code or hidden-test output (see the module docstring)."""
-    for cell in nb.cells:
-        graded_test = bool(cell.metadata.get("nbgrader", {}).get("grade")) and not cell.metadata.get(
-            "nbgrader", {}).get("solution")
-        had_hidden = HIDDEN_BEGIN in cell.source
-        cell.source = strip_hidden(cell.source)
-        if cell.cell_type != "code":
-            continue
-        if graded_test and had_hidden:
-            cell.outputs = [nbformat.v4.new_output(
-                "stream", name="stdout", text="[this test has hidden parts: its output is not shown; "
-                                              "its result is in the table at the top]\n")]
-            continue
-        outputs = [_clean_output(o, secret) for o in cell.outputs[:MAX_OUTPUTS_PER_CELL]]
-        for output in outputs:
-            if graded_test and output is not None and output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]  # the test's code stays out of view
-        if len(cell.outputs) > MAX_OUTPUTS_PER_CELL:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text="[more outputs not shown]\n"))
-        cell.outputs = [o for o in outputs if o is not None]
-    return nb
-
-
-def _text(value) -> str:
-    """Escape a submission's string for the summary (markdown table and HTML)."""
-    escaped = html.escape(str(value), quote=False)
-    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", escaped).replace("\n", " ")
+TEMPLATES = Path(__file__).with_name("feedback_templates")  # feedback/: the lab template, made self-contained
 
 
 def describe_status(result) -> str:
@@ -137,49 +42,45 @@ def describe_status(result) -> str:
     return f"could not be graded: {result.reason}"
 
 
-def _summary_markdown(result, name: str) -> str:
-    lines = [f"# Feedback: {_text(result.assignment)}", "",
-             f"**Student:** {_text(name)}  **Status:** {_text(describe_status(result))}", ""]
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _verdict(test) -> tuple[str, str]:
+    """(the word, the points) a results row shows."""
+    if test.points is None:
+        return "waiting for a grader", "–"
+    if test.manual:
+        return ("not answered" if test.message == NO_ANSWER else "graded by hand"), f"{test.points:g}"
+    return ("passed" if test.points >= test.max_points else ("partly" if test.points > 0 else "failed")), f"{test.points:g}"
+
+
+def summary_html(result, name: str) -> str:
+    """The page's header: who, the status, the note, the points and a row per test (all escaped)."""
+    parts = [f'<header class="cf-summary"><h1>Feedback: {_e(result.assignment)}</h1>',
+             f'<p><strong>Student:</strong> {_e(name)} &nbsp; <strong>Status:</strong> {_e(describe_status(result))}</p>']
     if result.status == NEEDS_REVIEW:
-        lines += ["The grader's own checks did not come out as expected while your notebook ran, so no "
-                  "points are given until a member of the teaching staff has looked at it.", ""]
-        return "\n".join(lines)
+        parts.append("<p>The grader's own checks did not come out as expected while your notebook ran, so no points "
+                     "are given until a member of the teaching staff has looked at it.</p></header>")
+        return "\n".join(parts)
     if result.status == GRADED and result.reason:
-        lines += [f"**Note:** {_text(result.reason)}", ""]
+        parts.append(f'<p class="cf-note"><strong>Note:</strong> {_e(result.reason)}</p>')
     if result.tests and result.status == GRADED:
         total = sum(t.max_points for t in result.tests)
-        lines += [f"**Points:** {result.points:g} / {total:g}"
-                  + (f" ({len(result.pending_manual)} written answer(s) not graded yet)" if result.pending_manual else ""),
-                  "", "| test | points | result | message |", "| --- | --- | --- | --- |"]
+        pending = f" ({len(result.pending_manual)} written answer(s) not graded yet)" if result.pending_manual else ""
+        parts.append(f"<p><strong>Points:</strong> {result.points:g} / {total:g}{_e(pending)}</p>")
+        parts.append("<p>Below: your notebook as you handed it in, with the grader's result under each test. A "
+                     "test's message comes from running your notebook again with the visible tests only.</p>")
+        parts.append('<table class="cf-results"><thead><tr><th scope="col">test</th><th scope="col">points</th>'
+                     '<th scope="col">result</th><th scope="col">message</th></tr></thead><tbody>')
         for test in result.tests:
-            if test.points is None:
-                verdict, shown = "waiting for a grader", "–"
-            else:
-                verdict = "passed" if test.points >= test.max_points else ("partly" if test.points > 0 else "failed")
-                if test.manual:
-                    verdict = "not answered" if test.message == NO_ANSWER else "graded by hand"
-                shown = f"{test.points:g}"
+            word, shown = _verdict(test)
             message = test.comment if test.manual and test.comment else test.message
-            lines.append(f"| {_text(test.grade_id)} | {shown} / {test.max_points:g} | {verdict} | {_text(message)} |")
-    return "\n".join(lines)
-
-
-def feedback_notebook(course, result, name: str = "") -> NotebookNode:
-    """The notebook that is rendered as one student's feedback for one assignment."""
-    return _feedback_notebook(result, name, course.executed_notebook(result.student, result.assignment),
-                              course.source_notebook(result.assignment))
-
-
-def _feedback_notebook(result, name: str, executed: Path, source: Path) -> NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    if result.status == GRADED and executed.exists():
-        secret = hidden_lines(nbformat.read(source, as_version=4)) if source.exists() else set()
-        nb = clean_for_student(nbformat.read(executed, as_version=4), secret)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_summary_markdown(result, name or result.student)))
-    return nb
-
-
-_EXPORTER: list[HTMLExporter] = []
+            parts.append(f'<tr class="cf-{word.split()[0]}"><td><code>{_e(test.grade_id)}</code></td>'
+                         f"<td>{shown} / {test.max_points:g}</td><td>{_e(word)}</td><td>{_e(message)}</td></tr>")
+        parts.append("</tbody></table>")
+    parts.append("</header>")
+    return "\n".join(parts)
 
 
 def _memoised(function, size: int = 8192):
@@ -205,17 +106,15 @@ _FOCUSABLE = re.compile(r'(<div class="(?:[^"]*\s)?(?:jp-Cell-inputWrapper|jp-Ou
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's lab HTML, without its last step: parsing the whole page again (BeautifulSoup, about
-    half the cost of a page) to give images an alt text and cells a tabindex, done here on the text.
-    The notebook is validated once, not after each of nbconvert's dozen preprocessors, and a markdown
-    cell without attachments is rendered once per text (every page repeats the instructor's)."""
+    """nbconvert's lab HTML from the `feedback` template (see the module docstring), without its last
+    step: parsing the whole page again (BeautifulSoup, about half the cost of a page) to give images an
+    alt text and cells a tabindex, done here on the text. The notebook is validated once, not after
+    each of nbconvert's dozen preprocessors, and a markdown cell without attachments is rendered once
+    per text (every page repeats the instructor's)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        # nbconvert's markdown renderer reads only the cell's attachments and the resources' path from
-        # its context: a cell without attachments renders the same for the same text and path
-        self._markdown = _memoised(lambda text, path: HTMLExporter.markdown2html(
-            self, {"resources": {"metadata": {"path": path}}}, text))
+        self._markdown = _memoised(lambda text, path: markdown(text, path=path))
 
     def from_notebook_node(self, nb, resources=None, **kw):
         from nbconvert.exporters.templateexporter import TemplateExporter
@@ -235,19 +134,24 @@ class FeedbackExporter(HTMLExporter):
 
     @pass_context
     def markdown2html(self, context, source):
-        if context.get("cell", {}).get("attachments"):
-            return super().markdown2html(context, source)
-        return self._markdown(source, path=context.get("resources", {}).get("metadata", {}).get("path", ""))
+        cell = context.get("cell", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        if cell.get("attachments"):
+            return markdown(source, path=path, attachments=cell["attachments"])
+        return self._markdown(source, path=path)
+
+
+_EXPORTER: list[HTMLExporter] = []
 
 
 def exporter(warm_with: list[Path] | None = None) -> HTMLExporter:
     """The process's HTML exporter, made once: loading its templates costs more than a page, and its
     highlighting and sanitising keep their results for the same text. `warm_with`: render these
-    notebooks now (the grader does, before its workers fork and inherit what is loaded)."""
+    source notebooks now (the grader does, before its workers fork and inherit what is loaded)."""
     if not _EXPORTER:
-        from nbconvert.filters import Highlight2HTML, clean_html
+        from nbconvert.filters import Highlight2HTML
 
-        html_exporter = FeedbackExporter(template_name="lab", sanitize_html=True)
+        html_exporter = FeedbackExporter(template_name="feedback", extra_template_basedirs=[str(TEMPLATES)])
         highlight = _memoised(Highlight2HTML(pygments_lexer="ipython3", parent=html_exporter))
 
         def highlight_code(source, language=None, metadata=None):  # the only metadata it reads
@@ -255,17 +159,25 @@ def exporter(warm_with: list[Path] | None = None) -> HTMLExporter:
             return highlight(source, language=language, metadata={"magics_language": magics} if magics else None)
 
         html_exporter.filters = {**html_exporter.filters, "highlight_code": highlight_code,
-                                 "clean_html": _memoised(clean_html)}
+                                 "clean_html": _memoised(clean)}
         _EXPORTER.append(html_exporter)
     for path in warm_with or []:
         notebook = nbformat.read(path, as_version=4) if path.exists() else nbformat.v4.new_notebook()
-        _EXPORTER[0].from_notebook_node(clean_for_student(notebook, hidden_lines(notebook)))
+        _EXPORTER[0].from_notebook_node(source_view(notebook), {"feedback_summary": ""})
     return _EXPORTER[0]
 
 
-def render_page(result, name: str, executed: Path, source: Path, out: Path) -> Path:
-    """Write one feedback page from an executed notebook (in a grading worker, or in the course)."""
-    body, _ = exporter().from_notebook_node(_feedback_notebook(result, name, executed, source))
+def feedback_notebook(result, view: Path) -> NotebookNode:
+    """The notebook a page shows: the student view (see student_view), if the result is graded."""
+    if result.status == GRADED and view.exists():
+        return nbformat.read(view, as_version=4)
+    return nbformat.v4.new_notebook()
+
+
+def render_page(result, name: str, view: Path, out: Path) -> Path:
+    """Write one feedback page (in a grading worker, or in the course)."""
+    body, _ = exporter().from_notebook_node(feedback_notebook(result, view),
+                                            {"feedback_summary": summary_html(result, name or result.student)})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out
@@ -280,6 +192,6 @@ def write_feedback(course, results, names: dict[str, str] | None = None) -> list
         if result.status == FAILED and result.assignment not in course.assignments():
             continue  # an unknown folder: reported in the summary, no feedback page
         name = (names or {}).get(result.student, result.student)
-        written.append(render_page(result, name, course.executed_notebook(result.student, result.assignment),
-                                   course.source_notebook(result.assignment), feedback_path(course, result)))
+        written.append(render_page(result, name, course.student_view(result.student, result.assignment),
+                                   feedback_path(course, result)))
     return written

@@ -115,6 +115,11 @@ class Job:
         return Path(self.work_dir) / "autograded" / self.student / self.assignment / f"{self.assignment}.ipynb"
 
     @property
+    def student_view_file(self) -> Path:
+        """Where the worker leaves the notebook the student's feedback page shows (see student_view)."""
+        return Path(self.work_dir) / "student_view.ipynb"
+
+    @property
     def progress_file(self) -> Path:
         """Where the worker notes the cell it is running (read when the job outruns its limit)."""
         return Path(self.work_dir + ".progress")
@@ -201,6 +206,10 @@ class Course:
 
     def executed_notebook(self, student: str, assignment: str) -> Path:
         return self.autograded_dir / student / assignment / f"{assignment}.ipynb"
+
+    def student_view(self, student: str, assignment: str) -> Path:
+        """The notebook a student's feedback page shows (see student_view): never the executed one."""
+        return self.state_dir / "student_view" / f"{student}__{assignment}.ipynb"
 
 
 def feedback_path(course: Course, result: SubmissionResult) -> Path:

@@ -35,7 +35,7 @@ def write_own_feedback(job: Job, result: SubmissionResult) -> None:
         result.reason = "; ".join(filter(None, [result.reason, job.intake_note]))
     if result.status == GRADED:
         apply_manual_scores(result, job.manual_scores, job.manual_comments)
-    render_page(result, job.student_name, job.executed_notebook, Path(job.source_notebook), Path(job.feedback_out))
+    render_page(result, job.student_name, job.student_view_file, Path(job.feedback_out))
     result.feedback_of = result.page_digest()
     result.timings["feedback page"] = round(time.monotonic() - started, 3)
 
