@@ -6,5 +6,5 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
-c.Execute.iopub_timeout = 60
+c.Execute.iopub_timeout = 10
 c.Execute.raise_on_iopub_timeout = False

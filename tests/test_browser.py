@@ -325,3 +325,38 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
     result = next(r for r in run.results if (r.student, r.assignment) == (student, ASSIGNMENT))
     assert COMMENT in visible_text(feedback_path(graded_course, result).read_text()), "the comment reaches the student"
     assert {s: v for s, v in after.items() if s != student} == {s: v for s, v in before.items() if s != student}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_a_feedback_page_renders_its_markup_and_math_offline(browser, example_class_parallel, assignment):
+    """A student's feedback page, opened from disk as a student opens it: no markup shown as text (every
+    page showed its <p>, <h1> and <th> tags escaped), the formulas typeset (MathML, no MathJax), the
+    results table there with a failed test's message, nothing fetched from anywhere, no script errors."""
+    course, run, _ = example_class_parallel
+    page_file = course.feedback_dir / "partial" / assignment / f"{assignment}.html"
+    with offline_page(browser, "file://") as (page, elsewhere):
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        text = page.inner_text("body")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"feedback-{assignment}-partial.png"))
+        shown_markup = [tag for tag in ("<p>", "</p>", "<h1", "<th>", "<td>", "<tr>", "&lt;", "<strong>") if tag in text]
+        assert not shown_markup, f"{assignment}: the page shows its markup as text: {shown_markup}"
+        prose = page.evaluate("""() => { const body = document.body.cloneNode(true);
+            body.querySelectorAll('pre, code, .highlight').forEach(e => e.remove());  // code may hold TeX strings
+            return body.innerText; }""")
+        raw_tex = [tex for tex in ("\\frac", "\\log", "\\mathcal", "\\sum", "$$") if tex in prose]
+        assert not raw_tex, f"{assignment}: formulas are shown as TeX: {raw_tex}"
+        formulas = page.locator("math")
+        assert formulas.count() > 20, f"{assignment}: only {formulas.count()} typeset formulas"
+        box = formulas.nth(5).bounding_box()
+        assert box and box["width"] > 5 and box["height"] > 5, f"{assignment}: a formula is not laid out: {box}"
+        assert page.locator("table.cf-results th").first.inner_text() == "test"
+        failed = page.locator("table.cf-results tr.cf-failed")
+        assert failed.count() > 0 and "not written yet" in failed.first.inner_text()
+        assert page.locator("script").count() == 0, "the page carries a script"
+        assert not elsewhere, f"{assignment}: the page fetched {elsewhere[:3]}"
+        assert not problems, f"{assignment}: the browser reported {problems[:3]}"

@@ -83,6 +83,20 @@ def test_sandboxed_grades_equal_unsandboxed_grades(example_class_parallel, examp
     assert not any(r.not_rerun for r in example_class_unsandboxed[1].results), "EVERYCELL=1 skipped cells"
 
 
+def test_sandboxed_and_unsandboxed_runs_give_a_student_the_same_messages(example_class_parallel,
+                                                                         example_class_unsandboxed):
+    """Each test's message (from the visible run, for a test that lost points) is the same either way:
+    the visible run works with a cold kernel's sockets as with a warm one's."""
+    def messages(run):
+        return {(r.student, r.assignment, t.grade_id): t.message for r in run.results for t in r.tests}
+
+    sandboxed, unsandboxed = messages(example_class_parallel[1]), messages(example_class_unsandboxed[1])
+    differ = {k: (sandboxed.get(k), unsandboxed.get(k)) for k in set(sandboxed) | set(unsandboxed)
+              if sandboxed.get(k) != unsandboxed.get(k)}
+    assert not differ, f"the messages differ: {dict(list(differ.items())[:3])}"
+    assert any("NotImplementedError" in m for m in unsandboxed.values()), "no message from a visible run"
+
+
 def test_grading_never_modifies_the_submitted_folder(example_class_parallel):
     course, _, before = example_class_parallel
     assert tree_digest(course.submitted_dir) == before

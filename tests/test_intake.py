@@ -126,3 +126,78 @@ def test_grade_without_submissions_says_where_to_put_them(tmp_path, capsys):
 
     assert main(["grade", "--course", str(tmp_path / "course")]) == 2
     assert "no submissions" in capsys.readouterr().err
+
+
+def _patch_central_directory(path, name: str, **fields) -> None:
+    """Rewrite fields of one entry's central-directory record in place (a damaged or lying archive)."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    position = 0
+    while True:
+        position = data.find(b"PK\x01\x02", position)
+        assert position >= 0, name
+        length = struct.unpack_from("<H", data, position + 28)[0]
+        if data[position + 46:position + 46 + length].decode() == name:
+            break
+        position += 4
+    offsets = {"crc": (16, "<I"), "file_size": (24, "<I")}
+    for field, value in fields.items():
+        offset, form = offsets[field]
+        struct.pack_into(form, data, position + offset, value)
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_entry_costs_its_student_only(tmp_path):
+    """A bad CRC is reported against its student with what to do; the other entries are graded."""
+    course = Course(tmp_path / "course")
+    archive = _zip(tmp_path / "export.zip", [(f"alice/{FIRST}.ipynb", NB, T1), (f"bob/{FIRST}.ipynb", NB, T1)])
+    _patch_central_directory(archive, f"bob/{FIRST}.ipynb", crc=0xDEADBEEF)
+    roster = Roster(course)
+    intake = collect_zip(course, roster, archive)
+    assert [roster.display(k) for k, _, _ in intake.submissions] == ["alice"]
+    problem, = [p for p in intake.problems if roster.display(p.student) == "bob"]
+    assert problem.status == FAILED and "damaged" in problem.reason and "download the export again" in problem.reason
+
+
+def test_a_zip_bomb_is_refused_without_being_unpacked(tmp_path):
+    """An entry over the size cap, or one that unpacks 200 times its stored size, is refused from its header;
+    one whose header understates its size is cut off at what the header says and reported as damaged."""
+    import resource
+
+    course = Course(tmp_path / "course")
+    zeros = '{"cells": [], "pad": "' + "0" * 60_000_000 + '"}'
+    ratio = '{"cells": [], "pad": "' + "0" * 5_000_000 + '"}'
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as handle:
+        handle.writestr(zipfile.ZipInfo(f"big/{FIRST}.ipynb", date_time=T1), zeros, compress_type=zipfile.ZIP_DEFLATED)
+        handle.writestr(zipfile.ZipInfo(f"bomb/{FIRST}.ipynb", date_time=T1), ratio, compress_type=zipfile.ZIP_DEFLATED)
+        handle.writestr(zipfile.ZipInfo(f"liar/{FIRST}.ipynb", date_time=T1), ratio, compress_type=zipfile.ZIP_DEFLATED)
+        handle.writestr(zipfile.ZipInfo(f"alice/{FIRST}.ipynb", date_time=T1), NB)
+    _patch_central_directory(archive, f"liar/{FIRST}.ipynb", file_size=4_000)
+    roster = Roster(course)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    intake = collect_zip(course, roster, archive)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    reasons = {roster.display(p.student): p.reason for p in intake.problems if p.assignment == FIRST}
+    assert "over the grader's 32 MB" in reasons["big"], reasons
+    assert "times larger than it is stored" in reasons["bomb"], reasons
+    assert "damaged" in reasons["liar"], reasons
+    assert [roster.display(k) for k, _, _ in intake.submissions] == ["alice"]
+    assert grown_mb < 20, f"the intake grew by {grown_mb:.0f} MB reading a zip bomb"
+
+
+def test_an_absolute_path_makes_no_student(tmp_path):
+    _, roster, intake = _collect(tmp_path, [("/etc/evil/03_scaling_laws.ipynb", NB, T1), (f"C:/x/{FIRST}.ipynb", NB, T1),
+                                            (f"alice/{FIRST}.ipynb", NB, T1)])
+    assert set(roster.students) == {"alice"}, f"an absolute path made up a student: {sorted(roster.students)}"
+    assert any("leaves the archive" in note for note in intake.notes.values()), intake.notes
+
+
+def test_a_file_that_is_not_a_zip_stops_with_a_reason(tmp_path):
+    from coursekit.intake import IntakeError
+
+    course = Course(tmp_path / "course")
+    (tmp_path / "export.zip").write_text("not a zip")
+    with pytest.raises(IntakeError, match="cannot be read as a zip archive"):
+        collect_zip(course, Roster(course), tmp_path / "export.zip")

@@ -121,3 +121,61 @@ def test_short_metadata_is_checked():
     with pytest.raises(SourceError, match="grade_id"):
         full_nbgrader_metadata({"grade_id": "has space", "solution": True}, "here")
     assert full_nbgrader_metadata({"grade_id": "t", "grade": True, "points": 2}, "here")["locked"] is True
+
+
+def test_every_hidden_test_freezes_the_answers_before_its_checks(source):
+    """Each hidden block has its answers (student code, frozen at once) and then its checks (references,
+    no student code), so that the grader can send the checks only once the answers are plain data
+    (see coursekit.hidden_test_rules); a per-submission seed stands in the answers."""
+    from coursekit.hidden_test_rules import check_hidden_tests
+
+    assignment, nb = source
+    assert check_hidden_tests(nb.cells, assignment) == []
+
+
+def test_the_hidden_test_rules_refuse_what_would_give_student_code_something_to_read():
+    """The rules catch each way a test could let student code run beside a reference: a call outside
+    frozen(), a student function kept as a value, a helper called outside frozen(), student code in the
+    checks, no checks mark, a seed line in the checks. (A rule that cannot fail proves nothing.)"""
+    import nbformat
+
+    from coursekit.hidden_test_rules import check_hidden_tests
+
+    solution = nbformat.v4.new_code_cell("def f(x):\n    return x\n")
+    solution.metadata["nbgrader"] = {"grade_id": "f", "solution": True, "grade": False}
+
+    def problems(hidden: str) -> list[str]:
+        test = nbformat.v4.new_code_cell('"""t"""\nassert f(1) == 1\n### BEGIN HIDDEN TESTS\n' + hidden + "\n### END HIDDEN TESTS")
+        test.metadata["nbgrader"] = {"grade_id": "t", "grade": True, "solution": False, "points": 1}
+        return check_hidden_tests([solution, test], "toy")
+
+    good = "_x = 2\n_got = frozen(f(_x))\n### HIDDEN CHECKS\ndef _ref(x):\n    return x\nassert _got == _ref(_x)"
+    assert problems(good) == []
+    assert problems("_got = frozen([f(x) for x in (1, 2)])\ndef _run():\n    return f(3)\n_more = frozen(_run())\n"
+                    "### HIDDEN CHECKS\nassert _got == [1, 2]") == []
+    assert "outside frozen" in " ".join(problems("_got = f(2)\n### HIDDEN CHECKS\nassert _got == 2"))
+    assert "outside frozen" in " ".join(problems("_g = f\n_got = frozen(_g(2))\n### HIDDEN CHECKS\nassert _got == 2"))
+    assert "called outside frozen" in " ".join(problems("def _run():\n    return f(3)\n_got = _run()\n### HIDDEN CHECKS\n"
+                                                         "assert _got == 3"))
+    assert "the checks name `f`" in " ".join(problems("_got = frozen(f(2))\n### HIDDEN CHECKS\nassert _got == f(2)"))
+    assert "needs one" in " ".join(problems("_got = frozen(f(2))\nassert _got == 2"))
+    assert "seed line stands in the checks" in " ".join(
+        problems("_got = frozen(f(2))\n### HIDDEN CHECKS\n_seed = 3  # per-submission seed\nassert _got == 2"))
+
+    def with_visible(visible: str, hidden: str) -> list[str]:
+        test = nbformat.v4.new_code_cell(f'"""t"""\n{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS')
+        test.metadata["nbgrader"] = {"grade_id": "t", "grade": True, "solution": False, "points": 1}
+        return check_hidden_tests([solution, test], "toy")
+
+    # what the visible part got from student code is student code until frozen in the answers
+    assert "the checks name `_vis`" in " ".join(with_visible("_vis = f(1)", "_x = 1\n### HIDDEN CHECKS\nassert _vis == 1"))
+    assert with_visible("_vis = f(1)", "_vis = frozen(_vis)\n### HIDDEN CHECKS\nassert _vis == 1") == []
+    assert with_visible("_vis = frozen(f(1))", "_x = 1\n### HIDDEN CHECKS\nassert _vis == 1") == []
+    # and so is a visible helper that calls it, used in the checks or unfrozen in the answers
+    assert "the checks name `_check`" in " ".join(
+        with_visible("def _check(x):\n    assert f(x) == x", "_x = 1\n### HIDDEN CHECKS\n_check(2)"))
+    assert "outside frozen" in " ".join(
+        with_visible("def _check(x):\n    return f(x)", "_got = _check(2)\n### HIDDEN CHECKS\nassert _got == 2"))
+    # a loop variable of the checks that takes frozen answers is plain data
+    assert with_visible("_vis = f(1)", "_all = [frozen(f(x)) for x in (1, 2)]\n### HIDDEN CHECKS\n"
+                                       "for _vis in _all:\n    assert _vis > 0") == []

@@ -2,9 +2,9 @@
 a patched module, an environment variable, files and a running process behind, then a clean one,
 whose test checks that none of it is there. Both are kernels forked from the same warm zygote
 (see warm_kernels): what the zygote kills and wipes between them is what this test checks. A kernel
-can also signal the zygote that forked it (the same user in the sandbox): one that stops it or kills
-it costs only its own submission (the worker gives a zygote 10 s to answer, then ends its sandbox and
-starts another)."""
+can also try to signal the zygote that forked it: the zygote is its sandbox's first process, which
+signals from inside do not reach, so stopping or killing it changes nothing. A submission that
+replaced a library function keeps its points and is marked for review."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,8 +79,13 @@ def test_a_submission_sees_nothing_that_the_previous_one_in_its_worker_left(tmp_
             f"{student}: {result.status} {result.points} {[(t.grade_id, t.message) for t in result.tests]}"
     # the zygote is its sandbox's first process: signals from a kernel inside (SIGKILL, SIGSTOP) do not reach
     # it, so stopping or killing it changes nothing and those two submissions are graded as usual
-    assert all(results[(s, "toy")].status == "graded" for s in ("a_leaks", "c_leaks", "e_stops_its_zygote",
-                                                                "g_kills_its_zygote"))
+    for student in ("e_stops_its_zygote", "g_kills_its_zygote"):
+        result = results[(student, "toy")]
+        assert result.status == "graded", f"{student}: {result.status} {result.reason!r} {result.flags}"
+    # the leaking one replaced numpy.sum after its test: its own points stand, a TA is asked to look
+    for student in ("a_leaks", "c_leaks"):
+        result = results[(student, "toy")]
+        assert result.status == "needs review" and "numpy.sum" in result.reason, (student, result.status, result.reason)
 
 
 

@@ -6,9 +6,14 @@ Modules, one concern each:
 - ``releases``: student release (``notebooks/`` with its kit), solution release (``solutions/``), the LMS zip.
 - ``nbgrader_config``: the one nbgrader configuration (CLI, formgrader and in-process API).
 - ``model``: the course folder, a submission's result, a graded cell (imports no other grading module).
-- ``sandbox`` and ``sandbox_caps``: the bubblewrap kernel every grading kernel runs in, and its caps.
-- ``known_answers``: the grader's own must-fail / must-pass cells and the kernel-state check.
-- ``source_flags``: what in a student's own code a TA should look at.
+- ``sandbox`` and ``sandbox_caps``: the bubblewrap kernel every grading kernel runs in, and its caps;
+  ``sandbox_mounts``: the linked view of the Python environment and data/ it sees (no checkout path).
+- ``output_limits``: the byte budgets of a cell's and a notebook's outputs while they run.
+- ``known_answers``: the grader's own must-fail / must-pass cells; ``kernel_state``: the kernel's state
+  report and what may not change in it.
+- ``hidden_checks``: a test cell's hidden checks sent in steps, only to a kernel in its first state,
+  after the answers are frozen; ``hidden_test_rules``: the rules every hidden test of a source keeps.
+- ``source_flags``: what in a student's own code a TA should look at (on the syntax tree).
 - ``submission_checks``: what is checked and mended in a submission before anything runs.
 - ``execution``: one submission, from its folder to its scores (runs in a worker); ``nbgrader_pass``:
   nbgrader's autograde preprocessors on the notebook in memory; ``tracked_execute``: nbgrader's Execute
@@ -22,7 +27,10 @@ Modules, one concern each:
 - ``intake``: the roster and what each student handed in (a folder or an LMS zip).
 - ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report;
   ``class_grading``: one run's state between those steps.
-- ``feedback``: per-student HTML feedback that never shows hidden-test code or output.
+- ``student_view``: the notebook a student's feedback is made of (their own submitted outputs, each
+  test's visible part and the grader's verdict); ``visible_run``: the notebook again without hidden
+  tests, for the messages of the tests that lost points; ``feedback``: that view as an HTML page;
+  ``safe_html``: the one allowlist its HTML passes and math as MathML.
 - ``reports`` and ``summary_page``: grades.csv, tests.csv, the LMS exports, summary.html, the printed summary.
 - ``formgrade``: ``make formgrade``: nbgrader's formgrader on a graded course, on 127.0.0.1 with a token.
 - ``formgrader_extension``: the Jupyter server extension it enables: rubrics beside written answers,

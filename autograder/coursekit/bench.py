@@ -31,6 +31,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 
 from .example_class import fill, solution_sources
+from .execution import GUARDS, VISIBLE_RUN
 from .grading import grade_class
 from .model import Course
 from .paths import BUILD_DIR, DATA_DIR, KERNEL_NAME, assignments
@@ -78,22 +79,26 @@ def time_kernel(sandboxed: bool, workdir: Path, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def make_class(assignment: str, size: int, submitted: Path) -> None:
-    """`size` students, each handing in the complete solution of `assignment`."""
+def make_class(assignment: str, size: int, submitted: Path, partial: bool = False) -> None:
+    """`size` students, each handing in the complete solution of `assignment` (or the example class's
+    partial one: its tests that lose points get the visible run)."""
+    from .example_class import partial_functions
+
     solutions = solution_sources(assignment)
-    nb = fill(student_notebook(assignment), solutions, set(solutions))
+    which = set(partial_functions(assignment)) if partial else set(solutions)
+    nb = fill(student_notebook(assignment), solutions, which)
     shutil.rmtree(submitted, ignore_errors=True)
     for index in range(size):
         write_notebook(nb, submitted / f"student{index:02d}" / assignment / f"{assignment}.ipynb")
 
 
 def time_pipeline(root: Path, assignment: str, size: int, jobs: int, every_cell: bool = False,
-                  scheduler: str | None = None):
+                  scheduler: str | None = None, partial: bool = False):
     """Grade a fresh class of `size` copies of the solution (on the Dask cluster at `scheduler`, if
-    given); (seconds, the run)."""
+    given; of the partial one, if `partial`); (seconds, the run)."""
     shutil.rmtree(root, ignore_errors=True)
     course = Course(root)
-    make_class(assignment, size, course.submitted_dir)
+    make_class(assignment, size, course.submitted_dir, partial)
     started = time.perf_counter()
     run = grade_class(course, jobs=jobs, force=True, progress=False, every_cell=every_cell, scheduler=scheduler)
     elapsed = time.perf_counter() - started
@@ -244,6 +249,12 @@ def main(args) -> int:
             ("nbgrader autograde (CLI, serial)", time_plain_nbgrader(workdir / "nbgrader", assignment, size))]
     print_class(size, jobs, rows, fast[1])
     print_cluster(size, jobs, cluster_start_s, on_cluster[1])
+    partly = time_pipeline(workdir / "partial", assignment, size, jobs, partial=True)
+    means = mean_timings(partly[1])
+    print(f"\n  a class of {size} partial submissions (about half the tests lose points): {partly[0]:.1f} s; per "
+          f"submission the visible run {means.get(VISIBLE_RUN, 0.0):.2f} s, the hidden checks' state reports and "
+          f"clean-ups {means.get(GUARDS, 0.0):.2f} s (a complete one: {mean_timings(fast[1]).get(GUARDS, 0.0):.2f} s, "
+          f"no visible run)")
     merged, through_finish = 10_000, 1_000
     merge_s, _ = time_merge(workdir / "merge", merged)
     serial_s, _ = time_serial_part(workdir / "serial", through_finish)

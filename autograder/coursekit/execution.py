@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import json
+import logging
 import secrets
 import shutil
 import tempfile
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from .hidden_checks import GUARD_PROBLEMS, STEP_SECONDS
 from .known_answers import check_known_answers, insert_known_answers, remove_known_answers
 from .model import FAILED, GRADED, NEEDS_REVIEW, NO_ANSWER, Job, SubmissionResult, TestOutcome
 from .source_flags import flag_notebook
@@ -32,6 +35,8 @@ from .tracked_execute import EXECUTE_SECONDS, FLOODED, cell_digest, cell_seconds
 from .visible_run import lost_tests, messages, test_outputs, visible_notebook
 
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
+VISIBLE_RUN = "visible run (submissions that lost points)"  # timing steps (see `make bench`)
+GUARDS = "hidden checks: the state report before them, the clean-up after"
 NOT_RERUN_KEY = "coursekit_not_rerun"
 NOT_RERUN_LABEL = ("[not re-run by the grader: no grade depends on this cell; any output below is the one "
                    "submitted]\n")
@@ -172,6 +177,7 @@ def run_visible(graded: nbformat.NotebookNode, tests: list[TestOutcome], config,
     config = _copy.deepcopy(config)
     config.TrackedExecute.progress_path = ""  # a cell stuck here costs only this run (its messages)
     config.TrackedExecute.grader_cell_token = ""
+    Path(ipc_dir).mkdir(mode=0o700, exist_ok=True)  # a cold kernel's socket folder went with the graded run
     try:
         executed, _ = tracked_execute_class()(config=config).preprocess(notebook, {"metadata": {"path": str(kernel_dir)}})
     except Exception:  # noqa: BLE001 - a kernel that dies here costs the messages only: the grades stand
@@ -179,6 +185,8 @@ def run_visible(graded: nbformat.NotebookNode, tests: list[TestOutcome], config,
     finally:
         if zygote is not None:
             empty_folder(Path(ipc_dir))
+        else:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
     return test_outputs(executed)
 
 
@@ -209,7 +217,7 @@ def execute_job(job: Job) -> SubmissionResult:
     flags = flag_notebook(nb, {c.source for c in source.cells}, roles)
     submitted = remember_outputs(nb)  # what the student's own run printed: the feedback shows that
     not_rerun = mark_not_rerun(nb, source.cells) if job.skip_unneeded else {}
-    plan = insert_known_answers(nb, seed=secrets.randbits(63))
+    plan = insert_known_answers(nb, seed=secrets.randbits(63), source_cells=source.cells)
     skipped = 0
     for cell in nb["cells"]:
         text = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
@@ -229,6 +237,10 @@ def execute_job(job: Job) -> SubmissionResult:
     config = course_config(work, ipc_prefix=ipc_prefix, cell_timeout_s=job.cell_timeout_s)
     config.TrackedExecute.progress_path = str(job.progress_file)
     config.TrackedExecute.grader_cell_token = plan.token
+    config.TrackedExecute.helper_names = plan.helpers
+    # the hidden fixtures' seed: the same for the same submission (grading twice gives the same grades)
+    config.TrackedExecute.submission_seed = int(hashlib.sha256(
+        f"{job.student}|{job.assignment}|".encode() + notebook.read_bytes()).hexdigest()[:8], 16)
     # every output is in by then: a graceful shutdown only waits (seconds) for the kernel to wind down
     config.Execute.shutdown_kernel = "immediate"
     job.progress_file.unlink(missing_ok=True)
@@ -238,6 +250,8 @@ def execute_job(job: Job) -> SubmissionResult:
         config.Execute.extra_arguments = list(GRADER_KERNEL_ARGUMENTS)
     EXECUTE_SECONDS.clear()
     FLOODED.clear()
+    GUARD_PROBLEMS.clear()
+    STEP_SECONDS.clear()
     prepared = time.monotonic()
     failure = None
     try:  # the notebook is read as nbgrader reads a file (older formats converted)
@@ -262,6 +276,9 @@ def execute_job(job: Job) -> SubmissionResult:
         shutil.rmtree(kernel_dir, ignore_errors=True)  # as nbgrader: a failed notebook leaves no executed copy
         outcome.status = FAILED
         outcome.reason = summarise_failure("".join(traceback.format_exception(failure)))
+        # the details, for the TA only (nbgrader's messages quote cell sources, hidden tests included)
+        logging.getLogger("coursekit").error("%s/%s could not be executed: %s", job.student, job.assignment,
+                                             "".join(traceback.format_exception_only(failure)).strip()[-2000:])
     else:
         graded = remove_known_answers(copy.deepcopy(executed), plan)  # before the left-out cells get outputs
         left_out = {c.metadata.get(SUBMITTED_KEY) for c in executed.cells if c.metadata.get(NOT_RERUN_KEY) in not_rerun}
@@ -270,13 +287,15 @@ def execute_job(job: Job) -> SubmissionResult:
             if SKIP_TAG in cell.metadata.get("tags", []) and cell.cell_type == "code":
                 cell.outputs = [nbformat.v4.new_output("error", ename=SKIPPED[0], evalue=SKIPPED[1],
                                                        traceback=[f"{SKIPPED[0]}: {SKIPPED[1]}"])]
-        problems = check_known_answers(executed, plan)
+        problems = check_known_answers(executed, plan) + list(GUARD_PROBLEMS)
         cells = cell_seconds(executed, source.cells, set(plan.cells))
         outcome.timings = {"read the notebook, known-answer cells, which cells run": round(prepared - started, 3),
                            "kernel start": round(EXECUTE_SECONDS.get("kernel start", 0.0), 3), **cells,
                            "kernel shutdown": round(EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
+                           GUARDS: round(
+                               sum(STEP_SECONDS.values()), 3),
                            "kernel messages between cells": round(
-                               EXECUTE_SECONDS.get("execute", 0.0) - sum(cells.values())
+                               EXECUTE_SECONDS.get("execute", 0.0) - sum(cells.values()) - sum(STEP_SECONDS.values())
                                - EXECUTE_SECONDS.get("kernel start", 0.0) - EXECUTE_SECONDS.get("kernel shutdown", 0.0), 3),
                            "nbgrader's preprocessors (besides executing)": round(autograded - prepared
                                                                                  - EXECUTE_SECONDS.get("execute", 0.0), 3)}
@@ -292,7 +311,7 @@ def execute_job(job: Job) -> SubmissionResult:
         # under review gets none (its messages are the instructor's words only)
         visible_started = time.monotonic()
         visible = None if problems else run_visible(graded, outcome.tests, config, kernel_dir, zygote, ipc_dir)
-        outcome.timings["visible run (submissions that lost points)"] = round(time.monotonic() - visible_started, 3)
+        outcome.timings[VISIBLE_RUN] = round(time.monotonic() - visible_started, 3)
         messages(outcome.tests, graded, visible, {c.metadata["nbgrader"]["grade_id"]: docstring(c.source)
                                                   for c in source.cells if is_grade_cell(c)},
                  {c.metadata["nbgrader"]["grade_id"] for c in source.cells

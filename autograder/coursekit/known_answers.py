@@ -11,22 +11,24 @@ inside the kernel, but it can be caught:
   drawn afresh for every submission. Found again by their exact source after execution, a cell
   that must fail but shows no error, or must pass but shows one, means the kernel no longer
   reports what it runs: the submission is marked `needs review`, never given the points.
-- **Kernel state.** A first cell (before any student code) and a last cell print the shell's
-  input transformers, AST transformers, custom exception handlers, event callbacks, the
-  shell's and kernel's key methods, sys hooks and the builtins; the grader compares the two.
+- **Kernel state** (`kernel_state`). A first cell (before any student code), a cell after every
+  locked cell (the ids of what it bound) and a last cell print the kernel's state; the grader
+  compares them (and `hidden_checks` compares it again before every test's hidden checks).
 - **Source flags.** The student's own cells are read (never run) for code that reaches for
   IPython internals, `sys.modules`, builtins, `gc`, `ctypes`, `subprocess`, sockets, or files
   outside its folder; such a submission is graded but listed for a TA to look at.
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
+from .kernel_state import compare_states, locked_names, read_state, state_source
+
 MUST_FAIL, MUST_PASS, STATE_FIRST, STATE_LAST = "must fail", "must pass", "state first", "state last"
+STATE_HELPERS = "state after a locked cell"  # the ids of what the locked cell just bound
 
 _DOCSTRINGS = ('"""Check the value against the reference."""', '"""Compare with the closed form."""',
                '"""Check the result to the stated tolerance."""', '"""Reference value, float64."""')
@@ -61,50 +63,13 @@ def known_answer_source(kind: str, rng: random.Random, has_check_close: bool, fo
     return rng.choice(_DOCSTRINGS) + "\n" + (forms[form % len(forms)] if form is not None else rng.choice(forms))
 
 
-# The state check: runs in a throw-away namespace so it leaves no name behind in the student's.
-_STATE_CODE = r'''
-import sys as _sys, builtins as _builtins, json as _json
-_ip = get_ipython()
-def _ids(items):
-    return [f"{getattr(x, '__module__', '?')}.{getattr(x, '__qualname__', type(x).__qualname__)}@{id(x)}"
-            for x in items]
-_tm = getattr(_ip, "input_transformer_manager", None)
-_facts = {
-    "input transformers": _ids(list(getattr(_ip, "input_transformers_cleanup", [])) + list(getattr(_ip, "input_transformers_post", []))
-                               + (list(_tm.cleanup_transforms) + list(_tm.line_transforms) + list(_tm.token_transformers) if _tm else [])),
-    "AST transformers": _ids(_ip.ast_transformers),
-    "custom exception handlers": repr(_ip.custom_exceptions),
-    "event callbacks": {name: _ids(callbacks) for name, callbacks in _ip.events.callbacks.items()},
-    "shell methods": {name: str(id(getattr(type(_ip), name, None))) + ("+instance" if name in vars(_ip) else "")
-                      for name in ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
-                                   "_showtraceback", "showsyntaxerror", "transform_cell", "transform_ast",
-                                   "should_run_async", "get_exception_only", "excepthook", "run_line_magic")},
-    "kernel methods": {name: str(id(getattr(type(_ip.kernel), name, None))) + ("+instance" if name in vars(_ip.kernel) else "")
-                       for name in ("do_execute", "execute_request", "send_response", "dispatch_shell")},
-    # the grader's kernel sends through its own output limiter (an instance attribute): it must stay the same one
-    "session": f"{id(type(_ip.kernel.session).send)}:{id(vars(_ip.kernel.session).get('send'))}",
-    "sys hooks": {"displayhook": type(_sys.displayhook).__qualname__,
-                  "trace": repr(_sys.gettrace()), "profile": repr(_sys.getprofile())},
-    # ipykernel rebinds input() for every request (to forward stdin)
-    "builtins": {name: id(value) for name, value in vars(_builtins).items()
-                 if not name.startswith("_") and name not in ("input", "raw_input", "getpass")},
-}
-print(TOKEN + _json.dumps(_facts))
-'''
-
-
-def state_source(token: str) -> str:
-    """The state-check cell: one expression statement, so nothing is assigned in the student's namespace."""
-    code = _STATE_CODE.replace("TOKEN", repr(token))
-    return f"exec(compile({code!r}, '<grader>', 'exec'), {{'get_ipython': get_ipython}})"
-
-
 @dataclass
 class KnownAnswers:
     """The cells the grader added to one submission, by exact source."""
 
     cells: dict[str, str] = field(default_factory=dict)  # source -> kind
     token: str = ""
+    helpers: list[str] = field(default_factory=list)  # the locked cells' functions and modules (reported by name)
 
 
 def _is_test(cell) -> bool:
@@ -112,10 +77,16 @@ def _is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def insert_known_answers(nb: dict, seed: int) -> KnownAnswers:
-    """Insert the known-answer and state cells into a notebook (a plain JSON dict), in place."""
+def insert_known_answers(nb: dict, seed: int, source_cells: list | None = None) -> KnownAnswers:
+    """Insert the known-answer and state cells into a notebook (a plain JSON dict), in place. A
+    locked code cell (its role and source from `source_cells`, by grade_id) is followed by a state
+    report of the functions and modules it binds."""
     rng = random.Random(seed)
     plan = KnownAnswers(token=f"coursekit-state-{rng.getrandbits(64):016x}:")
+    locked = {c.metadata["nbgrader"]["grade_id"]: locked_names(c.source) for c in source_cells or []
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")
+              and not c.metadata["nbgrader"].get("grade") and c.metadata["nbgrader"].get("grade_id")}
+    plan.helpers = sorted({name for names in locked.values() for name in names})
     has_check_close = any("def check_close" in "".join(c.get("source", "")) for c in nb.get("cells", []))
 
     def cell(source: str, kind: str) -> dict:
@@ -130,51 +101,22 @@ def insert_known_answers(nb: dict, seed: int) -> KnownAnswers:
     out = [cell(state_source(plan.token), STATE_FIRST)]
     for original in cells:
         out.append(original)
+        grade_id = (original.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if original.get("cell_type") == "code" and locked.get(grade_id):
+            out.append(cell(state_source(plan.token, locked[grade_id], variant=1 + len(plan.cells)), STATE_HELPERS))
         if _is_test(original):
             kind = rng.choice((MUST_FAIL, MUST_PASS))
             out.append(cell(known_answer_source(kind, rng, has_check_close), kind))
     for form in range(3 if has_check_close else 2):  # every form at least once, after all the tests
         out.append(cell(known_answer_source(MUST_FAIL, rng, has_check_close, form), MUST_FAIL))
     out += [cell(known_answer_source(MUST_PASS, rng, has_check_close), MUST_PASS),
-            cell(state_source(plan.token).replace("exec(", "exec( ", 1), STATE_LAST)]
+            cell(state_source(plan.token, plan.helpers, variant=1 + len(plan.cells)), STATE_LAST)]
     nb["cells"] = out
     return plan
 
 
 def _has_error(cell: NotebookNode) -> bool:
     return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-
-
-def _state(cell: NotebookNode, token: str) -> dict | None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and output.get("name") == "stdout":
-            for line in output.get("text", "").splitlines():
-                if line.startswith(token):
-                    try:
-                        return json.loads(line[len(token):])
-                    except ValueError:
-                        return None
-    return None
-
-
-def _compare_states(first: dict, last: dict) -> list[str]:
-    findings = []
-    for key in ("input transformers", "AST transformers", "custom exception handlers", "shell methods",
-                "kernel methods", "session", "sys hooks"):
-        if first.get(key) != last.get(key):
-            findings.append(f"{key} were changed")
-    before, after = first.get("event callbacks", {}), last.get("event callbacks", {})
-    for event in sorted(set(before) | set(after)):
-        added = [c for c in after.get(event, []) if c not in before.get(event, [])]
-        # matplotlib's inline backend registers its own figure flush when pyplot is imported
-        added = [c for c in added if not c.startswith(("matplotlib_inline.", "matplotlib.", "ipykernel."))]
-        if added or any(c not in after.get(event, []) for c in before.get(event, [])):
-            findings.append(f"IPython '{event}' event callbacks were changed")
-    changed = sorted(name for name, ident in first.get("builtins", {}).items()
-                     if last.get("builtins", {}).get(name) != ident)
-    if changed:
-        findings.append("builtins were replaced or removed: " + ", ".join(changed[:8]))
-    return findings
 
 
 def check_known_answers(nb: NotebookNode, plan: KnownAnswers) -> list[str]:
@@ -194,11 +136,20 @@ def check_known_answers(nb: NotebookNode, plan: KnownAnswers) -> list[str]:
     passes = [s for s, k in plan.cells.items() if k == MUST_PASS and s in found and _has_error(found[s])]
     if passes:
         problems.append(f"{len(passes)} grader check(s) that must pass failed: the kernel's state was changed")
-    states = {k: _state(found[s], plan.token) for s, k in plan.cells.items() if k in (STATE_FIRST, STATE_LAST) and s in found}
+    states = {k: read_state(found[s].get("outputs", []), plan.token) for s, k in plan.cells.items()
+              if k in (STATE_FIRST, STATE_LAST) and s in found}
+    helpers: dict[str, int] = {}
+    for source, kind in plan.cells.items():
+        if kind == STATE_HELPERS:
+            report = read_state(found[source].get("outputs", []), plan.token) if source in found else None
+            if report is None:
+                states[STATE_FIRST] = None
+            else:
+                helpers.update(report.get("helpers", {}))
     if states.get(STATE_FIRST) is None or states.get(STATE_LAST) is None:
         problems.append("the kernel-state check did not report")
     else:
-        problems += ["kernel state: " + f for f in _compare_states(states[STATE_FIRST], states[STATE_LAST])]
+        problems += ["kernel state: " + f for f in compare_states(states[STATE_FIRST], states[STATE_LAST], helpers)]
     return problems
 
 

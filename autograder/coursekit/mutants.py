@@ -26,6 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade, is_grade
 
+from .hidden_checks import with_seed
 from .paths import ANSWERS_DIR, BUILD_DIR, DATA_DIR, KERNEL_NAME, source_script
 from .sources import notebook_from_script
 
@@ -57,6 +58,12 @@ class VariantOutcome:
         verdict = "ok" if self.as_expected else "UNEXPECTED"
         why = self.setup_error or "; ".join(f"{gid}: {e}" for gid, e in self.errors.items())
         return f"{verdict:10s} {self.kind:11s} {self.function}/{self.name}: {cells}" + (f"  [{why}]" if why else "")
+
+
+def mutant_seed() -> int:
+    """The per-submission seed the variants' test cells run with: COURSEKIT_MUTANT_SEED, else 8101 (not
+    the sources' own, so `make mutants` shows the hidden tests discriminate with another draw)."""
+    return int(os.environ.get("COURSEKIT_MUTANT_SEED", "8101"))
 
 
 def load_answers(assignment: str) -> ModuleType:
@@ -126,6 +133,8 @@ class NotebookSession:
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or index in skip:
                 continue
+            if is_grade(cell):  # as every variant's scoring will run it (see score)
+                cell.source = with_seed(cell.source, mutant_seed())
             self.run(cell)
             error = _first_error(cell)
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
@@ -134,8 +143,11 @@ class NotebookSession:
         return problems
 
     def score(self, grade_id: str) -> tuple[tuple[float, float], str]:
-        """Re-run a test cell and score it as nbgrader would."""
-        cell = self.run(copy.deepcopy(self.cells[grade_id]))
+        """Re-run a test cell and score it as nbgrader would (its per-submission seeds drawn afresh:
+        `mutant_seed`)."""
+        cell = copy.deepcopy(self.cells[grade_id])
+        cell.source = with_seed(cell.source, mutant_seed())
+        cell = self.run(cell)
         score, max_score = determine_grade(cell)
         return (float(score or 0.0), max_score), _first_error(cell)
 

@@ -6,14 +6,21 @@ into a folder on JUPYTER_PATH by the grader only, never installed for students) 
 
     python -m coursekit.sandbox -f {connection_file}
 
-which execs `bwrap` around `ipykernel_launcher`, so nbgrader itself is unchanged (or, with the
+which execs `bwrap` around the kernel-side launcher (`zygote_main.py --kernel`: ipykernel with its
+outputs limited while they are sent, see `output_limits`), so nbgrader itself is unchanged (or, with the
 `fm-course-warm` kernelspec, forks the kernel from the worker's zygote, which runs in a sandbox made
 by the same command line: see `warm_kernels`). Inside, the kernel and everything it starts:
 
 - run as uid/gid 65534 ("nobody") with no capabilities, in new user, pid, network, ipc, uts and
-  cgroup namespaces (`--unshare-all`): no network but an empty loopback, and nothing outlives
-  the kernel (`--die-with-parent`; the pid namespace dies with its first process);
-- see a root file system that holds only the read-only Python environment and system
+  cgroup namespaces (`--unshare-all`, nested user namespaces off): no network but an empty
+  loopback, and nothing outlives the kernel (`--die-with-parent`; the pid namespace dies with its
+  first process);
+- see nothing of the grader: the sandbox's first process is the program itself (`--as-pid-1`: no
+  bwrap process whose environment, command line or descriptors a kernel could read), its
+  environment is the sandbox's own (KERNEL_ENV: no variable of the TA's), descriptors 0-2 are
+  /dev/null and every other inherited one is closed (the kernel's own sockets are made inside);
+- see a root file system that holds only the read-only Python environment (at /grading/python,
+  through a linked view that names no folder of the checkout: `sandbox_mounts`) and system
   libraries, the read-only `data/` at /grading/data, the kernel's connection file, its IPC
   sockets, a private in-memory /tmp, and at /grading/work an in-memory folder that holds its
   submission's files read-only and takes new files: never the course folder, the sources with hidden tests, a gradebook, the

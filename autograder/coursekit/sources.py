@@ -16,6 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .cell_skipping import SKIP_MARK, check_source
+from .hidden_test_rules import check_hidden_tests
 from .paths import KERNEL_DISPLAY_NAME, KERNEL_NAME, source_notebook, source_script
 
 NBGRADER_DEFAULTS = {"grade": False, "solution": False, "locked": False, "task": False, "schema_version": 3}
@@ -83,7 +84,7 @@ def _notebook_from_text(name: str, text: str) -> NotebookNode:
     })
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
-    problems = check_source(nb.cells, name)
+    problems = check_source(nb.cells, name) + check_hidden_tests(nb.cells, name)
     if problems:
         raise SourceError("\n".join(problems))
     return nb

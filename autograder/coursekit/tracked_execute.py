@@ -28,9 +28,12 @@ FLOODED: dict[str, int] = {}  # this worker's current job: cell id -> the output
 
 
 def _seconds(execution: dict) -> float:
-    """A cell's run time from nbclient's timing metadata (0 when it did not run)."""
+    """A cell's run time from nbclient's timing metadata (0 when it did not run); a test run in steps
+    notes its own (see hidden_checks)."""
     from datetime import datetime
 
+    if "coursekit.seconds" in execution:
+        return float(execution["coursekit.seconds"])
     try:
         start, end = execution["iopub.execute_input"], execution["shell.execute_reply"]
         return (datetime.fromisoformat(end.replace("Z", "+00:00"))
@@ -130,6 +133,9 @@ def ready_client_class():
     return ReadyKernelClient
 
 
+SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
+
+
 def tracked_execute_class():
     """nbgrader's Execute preprocessor, noting the first cell that timed out since the last one that
     answered: if the kernel never answers again, that cell is the one to skip on a retry."""
@@ -137,7 +143,9 @@ def tracked_execute_class():
 
     from nbclient.util import ensure_async, run_sync
     from nbgrader.preprocessors import Execute
-    from traitlets import Integer, Unicode
+    from traitlets import Integer, List, Unicode
+
+    from .hidden_checks import Baseline, execute_in_steps, split_hidden
 
     class TrackedExecute(Execute):
         progress_path = Unicode("").tag(config=True)
@@ -146,10 +154,17 @@ def tracked_execute_class():
         max_notebook_output_bytes = Integer(MAX_NOTEBOOK_BYTES, help="Outputs the notebook's cells may keep in "
                                             "all (the grader's own cells aside); each cell past it is stopped").tag(config=True)
         grader_cell_token = Unicode("", help="Cells whose metadata 'coursekit' holds this token are the "
-                                    "grader's own: they count against their cell's limit only").tag(config=True)
+                                    "grader's own: they count against their cell's limit only, and their state "
+                                    "reports are the baseline of the hidden checks' guard (see hidden_checks); "
+                                    "without it, test cells run as one request").tag(config=True)
+        helper_names = List(Unicode(), help="The locked cells' functions and modules, which the guard before "
+                            "each test's hidden checks reports").tag(config=True)
+        submission_seed = Integer(0, help="The seed of the hidden tests' per-submission fixtures").tag(config=True)
 
         def preprocess(self, nb, resources=None, km=None):
             self._budget = OutputBudget(self.max_cell_output_bytes, self.max_notebook_output_bytes)
+            self._baseline = Baseline(self.grader_cell_token)
+            self._digest_source = None
             started = time.perf_counter()
             try:
                 return super().preprocess(nb, resources, km)
@@ -181,6 +196,23 @@ def tracked_execute_class():
         start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            meta = cell.metadata.get("nbgrader", {})
+            if (self.grader_cell_token and cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+                    and SKIP_TAG not in cell.metadata.get("tags", []) and split_hidden(cell.source)):
+                self._digest_source = cell.source  # a cell stuck in any step is this cell
+                try:
+                    cell, outputs = await execute_in_steps(self._execute_one, cell, cell_index, execution_count,
+                                                           self._baseline, list(self.helper_names), self.submission_seed)
+                finally:
+                    self._digest_source = None
+                cell.outputs = outputs
+                self.nb["cells"][cell_index] = cell
+                return cell
+            cell = await self._execute_one(cell, cell_index, execution_count, store_history)
+            self._baseline.note(cell)
+            return cell
+
+        async def _execute_one(self, cell, cell_index, execution_count, store_history):
             self._timed_out = False
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             execution = cell.get("metadata", {}).get("execution", {})
@@ -231,7 +263,7 @@ def tracked_execute_class():
                 if path.exists() and path.read_text():
                     # a second cell timed out and the kernel never answered in between: stop here
                     raise StuckKernel(path.read_text())
-                path.write_text(cell_digest(kwargs["cell"].source))
+                path.write_text(cell_digest(self._digest_source or kwargs["cell"].source))
             else:  # the kernel answered: whatever timed out before was not stuck for good
                 path.write_text("")
 

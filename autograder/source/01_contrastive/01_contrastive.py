@@ -100,6 +100,37 @@ def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5
     print(f"{name:40s} exact: {exact!s:5} close: {close!s:5} max difference: {diff:.3g}")
 
 
+def frozen(value):
+    """What a graded function returned, as plain data (the hidden tests freeze every answer before any
+    reference exists): numbers and strings as Python's own types, arrays and tensors copied (dtype and
+    shape kept), tuples, lists, dicts and sets rebuilt; anything else is an error the student can read."""
+    import sys
+    torch_module = sys.modules.get("torch")
+    if value is None or type(value) in (bool, int, float, complex, str, bytes):
+        return value
+    if torch_module is not None and isinstance(value, torch_module.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.dtype == torch_module.bfloat16:
+            tensor = tensor.float()
+        return torch_module.from_numpy(np.array(tensor.numpy(), copy=True, subok=False))
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise TypeError("returned an array of Python objects: return numbers (a float array)")
+        return np.array(value, copy=True, subok=False)
+    if isinstance(value, np.generic):
+        return np.array(value, copy=True)[()]
+    for kind in (bool, int, float, complex, str, bytes):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dict):
+        return {frozen(key): frozen(item) for key, item in value.items()}
+    for kind in (tuple, list, set, frozenset):
+        if isinstance(value, kind):
+            return kind(frozen(item) for item in value)
+    raise TypeError(f"returned a {type(value).__name__}, which the tests cannot read: return numbers, arrays, "
+                    "tensors, or tuples, lists and dicts of them")
+
+
 class FinishFirst(Exception):
     """Raised by finish_first(): this cell needs an earlier part that is not written yet."""
 
@@ -214,6 +245,20 @@ check_close("shift down by 1", _got, [[[0, 0, 0], [1, 2, 3], [4, 5, 6]]], atol=0
             hint="Hint: a positive dy moves the content down; nothing wraps around from the bottom.")
 assert _got.dtype == torch.float64, f"shift_images changed the dtype: float64 in, {_got.dtype} out."
 ### BEGIN HIDDEN TESTS
+_seed = 11  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
+_imgs = torch.rand(5, 5, 7, generator=_g, dtype=torch.float64) + 0.5   # no zeros: wrap-around would show
+_dx = torch.tensor([-2, 0, 3, 1, -1])
+_dy = torch.tensor([1, -3, 0, 2, -1])
+_before = _imgs.clone()
+_big_dx = torch.tensor([7, -9, 0, 20, 0])
+_big_dy = torch.tensor([0, 0, 5, -20, -4])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got = frozen(shift_images(_imgs, _dx, _dy))
+    _got32 = frozen(shift_images(_imgs.float(), _dx, _dy))
+    _got_big = frozen(shift_images(_imgs, _big_dx, _big_dy))
+### HIDDEN CHECKS
 def _ref_shift(images, dx, dy):
     imgs = images.detach().cpu().double().numpy()
     out = np.zeros_like(imgs)
@@ -226,18 +271,6 @@ def _ref_shift(images, dx, dy):
                     out[b, i, j] = imgs[b, si, sj]
     return out
 
-_g = torch.Generator().manual_seed(11)
-_imgs = torch.rand(5, 5, 7, generator=_g, dtype=torch.float64) + 0.5   # no zeros: wrap-around would show
-_dx = torch.tensor([-2, 0, 3, 1, -1])
-_dy = torch.tensor([1, -3, 0, 2, -1])
-_before = _imgs.clone()
-_big_dx = torch.tensor([7, -9, 0, 20, 0])
-_big_dy = torch.tensor([0, 0, 5, -20, -4])
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = shift_images(_imgs, _dx, _dy)
-    _got32 = shift_images(_imgs.float(), _dx, _dy)
-    _got_big = shift_images(_imgs, _big_dx, _big_dy)
 check_close("shift_images, 5 non-square images", _got, _ref_shift(_imgs, _dx, _dy), atol=0, rtol=0,
             hint="Hint: rows move with dy, columns with dx; pixels that enter the frame are 0.")
 assert _got32.dtype == torch.float32, f"shift_images changed the dtype: float32 in, {_got32.dtype} out."
@@ -327,6 +360,28 @@ for _k in range(6):
                  f"to be that pixel moved by at most max_shift=1 row and column, got lit pixels "
                  f"{torch.nonzero(_clean[_k]).tolist()} with values {_clean[_k][_clean[_k] != 0].tolist()}.")
 ### BEGIN HIDDEN TESTS
+_B, _s = 300, 1
+_seed = 3  # per-submission seed
+_imgs = torch.rand(_B, 6, 6, generator=torch.Generator().manual_seed(_seed), dtype=torch.float64) + 0.5
+_z = torch.zeros(64, 8, 8, dtype=torch.float64)
+_seed_e = 10  # per-submission seed
+_e = torch.rand(4, 8, 8, generator=torch.Generator().manual_seed(_seed_e))
+_e_before = _e.clone()
+
+
+def _e_view_dtype(images):
+    """The dtype of augment's view of the float32 images, as text (only its dtype is checked)."""
+    return str(augment(images, torch.Generator().manual_seed(1), max_shift=1, noise_std=0.1).dtype)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _views = frozen(augment(_imgs, torch.Generator().manual_seed(4), max_shift=_s, noise_std=0.0))
+    _noisy = frozen(augment(_z, torch.Generator().manual_seed(6), max_shift=0, noise_std=0.5))
+    _c = frozen(augment(_imgs[:4], torch.Generator().manual_seed(8), max_shift=1, noise_std=0.1))
+    _d = frozen(augment(_imgs[:4], torch.Generator().manual_seed(9), max_shift=1, noise_std=0.1))
+    _e_view_dtype_name = frozen(_e_view_dtype(_e))
+### HIDDEN CHECKS
 def _ref_shift_one(img, sx, sy):
     H, W = img.shape
     padded = F.pad(img, (W, W, H, H))            # zero frame, then crop the shifted window
@@ -337,18 +392,6 @@ def _find_shift(view, img, s):
             if torch.equal(view, _ref_shift_one(img, sx, sy))]
     return hits[0] if len(hits) == 1 else None
 
-_B, _s = 300, 1
-_imgs = torch.rand(_B, 6, 6, generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 0.5
-_z = torch.zeros(64, 8, 8, dtype=torch.float64)
-_e = torch.rand(4, 8, 8, generator=torch.Generator().manual_seed(10))
-_e_before = _e.clone()
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _views = augment(_imgs, torch.Generator().manual_seed(4), max_shift=_s, noise_std=0.0)
-    _noisy = augment(_z, torch.Generator().manual_seed(6), max_shift=0, noise_std=0.5)
-    _c = augment(_imgs[:4], torch.Generator().manual_seed(8), max_shift=1, noise_std=0.1)
-    _d = augment(_imgs[:4], torch.Generator().manual_seed(9), max_shift=1, noise_std=0.1)
-    _e_view = augment(_e, torch.Generator().manual_seed(1), max_shift=1, noise_std=0.1)
 assert _views.dtype == torch.float64, f"augment changed the dtype: float64 in, {_views.dtype} out."
 _shifts = [_find_shift(_views[b], _imgs[b], _s) for b in range(_B)]
 _bad = [b for b, sh in enumerate(_shifts) if sh is None]
@@ -367,7 +410,8 @@ _m, _sd = float(_noisy.mean()), float(_noisy.std())
 assert abs(_m) < 0.05 and abs(_sd - 0.5) < 0.03, \
     f"augment, noise_std=0.5 on blank images: noise mean {_m:.3f} (expected about 0), std {_sd:.3f} (expected about 0.5)."
 assert not torch.equal(_c, _d), "augment: different seeds gave identical views; use the generator for the noise too."
-assert _e_view.dtype == torch.float32, f"augment changed the dtype: float32 in, {_e_view.dtype} out."
+assert _e_view_dtype_name == str(torch.float32), \
+    f"augment changed the dtype: float32 in, {_e_view_dtype_name} out."
 assert torch.equal(_e, _e_before), "augment modified its input in place; return a new tensor."
 ### END HIDDEN TESTS
 
@@ -421,12 +465,8 @@ check_close("cosine_similarity_matrix 2x3", _got, [[0.8, 0.98994949, -1.0], [0.0
             atol=1e-7, hint="Hint: divide each row by its own Euclidean norm; rows of z1 index the output rows.")
 assert _got.dtype == torch.float64, f"cosine_similarity_matrix changed the dtype: float64 in, {_got.dtype} out."
 ### BEGIN HIDDEN TESTS
-def _ref_cos(a, b):
-    a = a.detach().double().numpy()
-    b = b.detach().double().numpy()
-    return (a / np.linalg.norm(a, axis=1, keepdims=True)) @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T
-
-_g = torch.Generator().manual_seed(21)
+_seed = 21  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _a = torch.randn(5, 3, generator=_g, dtype=torch.float64) * torch.tensor([[0.1], [1.0], [7.0], [0.5], [3.0]],
                                                                         dtype=torch.float64)
 _b = torch.randn(4, 3, generator=_g, dtype=torch.float64) * torch.tensor([[2.0], [0.2], [1.0], [9.0]],
@@ -434,9 +474,15 @@ _b = torch.randn(4, 3, generator=_g, dtype=torch.float64) * torch.tensor([[2.0],
 _c = torch.randn(3, 6, generator=_g, dtype=torch.float64) * 50
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got = cosine_similarity_matrix(_a, _b)
-    _got32 = cosine_similarity_matrix(_a.float(), _b.float())
-    _self = _as_float_array(cosine_similarity_matrix(_c, _c))
+    _got = frozen(cosine_similarity_matrix(_a, _b))
+    _got32 = frozen(cosine_similarity_matrix(_a.float(), _b.float()))
+    _self = _as_float_array(frozen(cosine_similarity_matrix(_c, _c)))
+### HIDDEN CHECKS
+def _ref_cos(a, b):
+    a = a.detach().double().numpy()
+    b = b.detach().double().numpy()
+    return (a / np.linalg.norm(a, axis=1, keepdims=True)) @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T
+
 check_close("cosine_similarity_matrix 5x4, varied norms", _got, _ref_cos(_a, _b),
             atol=1e-10, rtol=1e-9, hint="Hint: the result must not depend on the lengths of the vectors.")
 assert _got32.dtype == torch.float32, f"cosine_similarity_matrix changed the dtype: float32 in, {_got32.dtype} out."
@@ -536,9 +582,10 @@ assert _a == _b, "random_spans: two calls with generators seeded alike gave diff
 _line = "abcdefghij"                             # every start gives a different span
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _many = random_spans([_line] * 600, 4, torch.Generator().manual_seed(5))
-    _exact = random_spans(["xyz", "hello"], 3, torch.Generator().manual_seed(1))
-    _other = random_spans([_line] * 20, 4, torch.Generator().manual_seed(6))
+    _many = frozen(random_spans([_line] * 600, 4, torch.Generator().manual_seed(5)))
+    _exact = frozen(random_spans(["xyz", "hello"], 3, torch.Generator().manual_seed(1)))
+    _other = frozen(random_spans([_line] * 20, 4, torch.Generator().manual_seed(6)))
+### HIDDEN CHECKS
 _starts = [_line.find(_sp) for _sp in _many]
 assert all(len(_sp) == 4 for _sp in _many) and min(_starts) >= 0, \
     f"random_spans: expected 4-character pieces of {_line!r}, got for example {_many[:3]!r}."
@@ -569,13 +616,20 @@ assert re.search(r"\b[12]\b", str(_err)) or "tiny" in str(_err), \
     (f"random_spans: the ValueError should say which line is too short (its index, 1, or its number, 2, or its text), "
      f"got {str(_err)!r}.")
 ### BEGIN HIDDEN TESTS
-_err = None
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    try:
-        random_spans(["abc"], 4, torch.Generator().manual_seed(0))
-    except ValueError as _e:
-        _err = _e
+def _value_error_raised():
+    """The name of the ValueError random_spans raises for a 3-character line and length 4 (None if none;
+    any other exception propagates)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            random_spans(["abc"], 4, torch.Generator().manual_seed(0))
+        except ValueError as _e:
+            return type(_e).__name__
+    return None
+
+
+_err = frozen(_value_error_raised())
+### HIDDEN CHECKS
 assert _err is not None, "random_spans(['abc'], 4): a 3-character line is shorter than 4; expected a ValueError."
 ### END HIDDEN TESTS
 
@@ -638,21 +692,39 @@ check_close("nce_loss, 3 data + 4 noise samples, k=3", _got, 3.4737154464039834,
 assert _got.dtype == torch.float64, f"nce_loss changed the dtype: float64 in, {_got.dtype} out."
 assert torch.isfinite(_big), f"nce_loss(s_data=-1e4, s_noise=1e4) is {_big.item()}, not finite. Hint: see 'Numerical stability'."
 ### BEGIN HIDDEN TESTS
-def _ref_nce(sd, sn, k):
-    sd, sn = sd.detach().double(), sn.detach().double()
-    return -F.logsigmoid(sd).mean() - k * F.logsigmoid(-sn).mean()
-
-_g = torch.Generator().manual_seed(31)
+_seed = 31  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _sd = 3 * torch.randn(7, generator=_g, dtype=torch.float64)
 _sn = 3 * torch.randn(11, generator=_g, dtype=torch.float64) - 1
 _sd_x = torch.tensor([1e4, -1e4, 50.0, -50.0, 800.0], dtype=torch.float64)
 _sn_x = torch.tensor([1e4, -1e4, 40.0, -800.0], dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_k = {_k: nce_loss(_sd, _sn, _k) for _k in (3, 0.5)}
-    _got32 = nce_loss(_sd.float(), _sn.float(), 3)
-    _got_x64 = nce_loss(_sd_x, _sn_x, 2)
-    _got_x32 = nce_loss(_sd_x.float(), _sn_x.float(), 2)
+    _got_k = {_k: frozen(nce_loss(_sd, _sn, _k)) for _k in (3, 0.5)}
+    _got32 = frozen(nce_loss(_sd.float(), _sn.float(), 3))
+    _got_x64 = frozen(nce_loss(_sd_x, _sn_x, 2))
+    _got_x32 = frozen(nce_loss(_sd_x.float(), _sn_x.float(), 2))
+
+
+def _nce_gradients(sd, sn):
+    """Whether nce_loss(s_data, s_noise, 3) carries a gradient, and the gradients it sends to both inputs."""
+    _sd_g = sd.clone().requires_grad_(True)
+    _sn_g = sn.clone().requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _out = nce_loss(_sd_g, _sn_g, 3)
+        _carries = bool(torch.is_tensor(_out) and _out.requires_grad)
+        if _carries:
+            _out.backward()
+    return _carries, _sd_g.grad, _sn_g.grad
+
+
+_out_carries_grad, _sd_grad, _sn_grad = frozen(_nce_gradients(_sd, _sn))
+### HIDDEN CHECKS
+def _ref_nce(sd, sn, k):
+    sd, sn = sd.detach().double(), sn.detach().double()
+    return -F.logsigmoid(sd).mean() - k * F.logsigmoid(-sn).mean()
+
 for _k in (3, 0.5):
     check_close(f"nce_loss random 7+11 samples, k={_k}", _got_k[_k], _ref_nce(_sd, _sn, _k),
                 atol=1e-10, rtol=1e-10, hint="Hint: compare the weights of the two terms with the formula.")
@@ -663,23 +735,16 @@ check_close("nce_loss with |s| up to 1e4 (float64)", _got_x64, _ref_nce(_sd_x, _
             atol=1e-9, rtol=1e-12, hint="Hint: log(sigmoid(s)) underflows; see 'Numerical stability'.")
 check_close("nce_loss with |s| up to 1e4 (float32)", _got_x32, _ref_nce(_sd_x, _sn_x, 2), atol=1e-3, rtol=1e-6,
             hint="Hint: float32 underflows much earlier than float64; see 'Numerical stability'.")
-_sd_g = _sd.clone().requires_grad_(True)
-_sn_g = _sn.clone().requires_grad_(True)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _out = nce_loss(_sd_g, _sn_g, 3)
-    if torch.is_tensor(_out) and _out.requires_grad:
-        _out.backward()
-assert torch.is_tensor(_out) and _out.requires_grad, "nce_loss output carries no gradient: do not detach or convert to float."
+assert _out_carries_grad, "nce_loss output carries no gradient: do not detach or convert to float."
 _sd_r = _sd.clone().requires_grad_(True)
 _sn_r = _sn.clone().requires_grad_(True)
 (-F.logsigmoid(_sd_r).mean() - 3 * F.logsigmoid(-_sn_r).mean()).backward()
-assert _sd_g.grad is not None and _sn_g.grad is not None, \
-    (f"nce_loss: expected gradients with respect to both inputs, got s_data.grad = {_sd_g.grad} and "
-     f"s_noise.grad = {_sn_g.grad}. Hint: build the loss from the input tensors themselves.")
-check_close("nce_loss gradient w.r.t. s_data", _sd_g.grad, _sd_r.grad, atol=1e-10,
+assert _sd_grad is not None and _sn_grad is not None, \
+    (f"nce_loss: expected gradients with respect to both inputs, got s_data.grad = {_sd_grad} and "
+     f"s_noise.grad = {_sn_grad}. Hint: build the loss from the input tensors themselves.")
+check_close("nce_loss gradient w.r.t. s_data", _sd_grad, _sd_r.grad, atol=1e-10,
             hint="Hint: the gradient follows the formula only if the loss is the formula; check the data term.")
-check_close("nce_loss gradient w.r.t. s_noise", _sn_g.grad, _sn_r.grad, atol=1e-10,
+check_close("nce_loss gradient w.r.t. s_noise", _sn_grad, _sn_r.grad, atol=1e-10,
             hint="Hint: the gradient follows the formula only if the loss is the formula; check the noise term.")
 ### END HIDDEN TESTS
 
@@ -856,21 +921,38 @@ check_close("info_nce_loss 3 anchors, tau=0.5", _got, 1.7120440268233272, atol=1
 assert _got.dtype == torch.float64, f"info_nce_loss changed the dtype: float64 in, {_got.dtype} out."
 assert torch.isfinite(_big), f"info_nce_loss with logits ~ 1e4 is {_big.item()}, not finite. Hint: logsumexp."
 ### BEGIN HIDDEN TESTS
-def _ref_infonce(zc, zx, tau):
-    logits = zc.detach().double() @ zx.detach().double().T / tau
-    return (torch.logsumexp(logits, 1) - logits.diagonal()).mean()
-
-_g = torch.Generator().manual_seed(41)
+_seed = 41  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _zc = torch.randn(6, 4, generator=_g, dtype=torch.float64) * torch.linspace(0.2, 3, 6, dtype=torch.float64)[:, None]
 _zx = torch.randn(6, 4, generator=_g, dtype=torch.float64) * 1.5
 _zc_x = torch.randn(5, 3, generator=_g, dtype=torch.float64) * 60
 _zx_x = torch.randn(5, 3, generator=_g, dtype=torch.float64) * 60
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_tau = {_tau: info_nce_loss(_zc, _zx, _tau) for _tau in (0.3, 2.0)}
-    _got32 = info_nce_loss(_zc.float(), _zx.float(), 0.3)
-    _got_x64 = info_nce_loss(_zc_x, _zx_x, 1.0)
-    _got_x32 = info_nce_loss(_zc_x.float(), _zx_x.float(), 1.0)
+    _got_tau = {_tau: frozen(info_nce_loss(_zc, _zx, _tau)) for _tau in (0.3, 2.0)}
+    _got32 = frozen(info_nce_loss(_zc.float(), _zx.float(), 0.3))
+    _got_x64 = frozen(info_nce_loss(_zc_x, _zx_x, 1.0))
+    _got_x32 = frozen(info_nce_loss(_zc_x.float(), _zx_x.float(), 1.0))
+
+
+def _info_nce_gradient(zc, zx):
+    """Whether info_nce_loss(z_c, z_x, 0.3) carries a gradient, and the gradient it sends to z_c."""
+    _zc_g = zc.clone().requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _out = info_nce_loss(_zc_g, zx, 0.3)
+        _carries = bool(torch.is_tensor(_out) and _out.requires_grad)
+        if _carries:
+            _out.backward()
+    return _carries, _zc_g.grad
+
+
+_out_carries_grad, _zc_grad = frozen(_info_nce_gradient(_zc, _zx))
+### HIDDEN CHECKS
+def _ref_infonce(zc, zx, tau):
+    logits = zc.detach().double() @ zx.detach().double().T / tau
+    return (torch.logsumexp(logits, 1) - logits.diagonal()).mean()
+
 for _tau in (0.3, 2.0):
     check_close(f"info_nce_loss N=6, tau={_tau}", _got_tau[_tau], _ref_infonce(_zc, _zx, _tau),
                 atol=1e-10, rtol=1e-10, hint="Hint: softmax over the candidates of each anchor, logits divided by tau.")
@@ -882,18 +964,12 @@ check_close("info_nce_loss, logits ~ 1e4 (float64)", _got_x64, _ref_x, atol=1e-8
             hint="Hint: exp(1e4) overflows; use logsumexp.")
 check_close("info_nce_loss, logits ~ 1e4 (float32)", _got_x32, _ref_x, atol=2e-2, rtol=1e-5,
             hint="Hint: float32 overflows at much smaller logits than float64; never exponentiate raw logits.")
-_zc_g = _zc.clone().requires_grad_(True)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _out = info_nce_loss(_zc_g, _zx, 0.3)
-    if torch.is_tensor(_out) and _out.requires_grad:
-        _out.backward()
-assert torch.is_tensor(_out) and _out.requires_grad, "info_nce_loss output carries no gradient."
+assert _out_carries_grad, "info_nce_loss output carries no gradient."
 _zc_r = _zc.clone().requires_grad_(True)
 _lr = _zc_r @ _zx.T / 0.3
 (torch.logsumexp(_lr, 1) - _lr.diagonal()).mean().backward()
-assert _zc_g.grad is not None, "info_nce_loss: expected a gradient with respect to z_c, got None."
-check_close("info_nce_loss gradient w.r.t. z_c", _zc_g.grad, _zc_r.grad, atol=1e-10,
+assert _zc_grad is not None, "info_nce_loss: expected a gradient with respect to z_c, got None."
+check_close("info_nce_loss gradient w.r.t. z_c", _zc_grad, _zc_r.grad, atol=1e-10,
             hint="Hint: the gradient follows the formula only if the loss is the formula.")
 ### END HIDDEN TESTS
 
@@ -1050,22 +1126,24 @@ check_close("infonce_mi_lower_bound of a constant critic", _got_const, 0.0,
             atol=1e-6, hint="Hint: a critic that cannot tell candidates apart certifies nothing.")
 assert math.isfinite(_big), f"infonce_mi_lower_bound(1e4 * eye(4)) = {_big}, not finite. Hint: logsumexp."
 ### BEGIN HIDDEN TESTS
-def _ref_bound(S):
-    S = S.detach().double()
-    return math.log(S.shape[0]) - float((torch.logsumexp(S, 1) - S.diagonal()).mean())
-
-_g = torch.Generator().manual_seed(51)
+_seed = 51  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _S = 2 * torch.randn(7, 7, generator=_g, dtype=torch.float64) + 3 * torch.eye(7, dtype=torch.float64)
 _S[0, 1:] += 4.0                       # asymmetric: softmax over the wrong axis gives another number
 _S_x = 3000 * torch.randn(6, 6, generator=_g, dtype=torch.float64)
 _S_2 = torch.tensor([[0.5, -1.0], [2.0, 1.0]], dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got = float(infonce_mi_lower_bound(_S))
-    _got32 = float(infonce_mi_lower_bound(_S.float()))
-    _got_perfect = float(infonce_mi_lower_bound(1e4 * torch.eye(4, dtype=torch.float64)))
-    _got_x = float(infonce_mi_lower_bound(_S_x))
-    _got2 = float(infonce_mi_lower_bound(_S_2))
+    _got = frozen(float(infonce_mi_lower_bound(_S)))
+    _got32 = frozen(float(infonce_mi_lower_bound(_S.float())))
+    _got_perfect = frozen(float(infonce_mi_lower_bound(1e4 * torch.eye(4, dtype=torch.float64))))
+    _got_x = frozen(float(infonce_mi_lower_bound(_S_x)))
+    _got2 = frozen(float(infonce_mi_lower_bound(_S_2)))
+### HIDDEN CHECKS
+def _ref_bound(S):
+    S = S.detach().double()
+    return math.log(S.shape[0]) - float((torch.logsumexp(S, 1) - S.diagonal()).mean())
+
 # The result is a float: computing it in float32 is fine, hence tolerances of about 1e-6.
 check_close("infonce_mi_lower_bound 7x7", _got, _ref_bound(_S), atol=1e-6, rtol=1e-6,
             hint="Hint: softmax over the candidates (columns) of each context (row); the positive stays in the sum.")
@@ -1128,18 +1206,20 @@ check_close("cpc_approx_loss r=[0,1,-1], N=8", _got, 2.116860104745506, atol=1e-
 assert _got.dtype == torch.float64, f"cpc_approx_loss changed the dtype: float64 in, {_got.dtype} out."
 assert torch.isfinite(_big), f"cpc_approx_loss(r=-1e4) = {_big.item()}, not finite. Hint: softplus."
 ### BEGIN HIDDEN TESTS
-def _ref_cpc(r, N):
-    return F.softplus(math.log(N - 1) - r.detach().double()).mean()
-
-_g = torch.Generator().manual_seed(61)
+_seed = 61  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _r = 2 * torch.randn(10, generator=_g, dtype=torch.float64) + 1
 _r_x = torch.tensor([1e4, -1e4, 0.0, 900.0, -900.0], dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_N = {_N: cpc_approx_loss(_r, _N) for _N in (2, 16, 1000)}
-    _got32 = cpc_approx_loss(_r.float(), 16)
-    _got_x64 = cpc_approx_loss(_r_x, 16)
-    _got_x32 = cpc_approx_loss(_r_x.float(), 16)
+    _got_N = {_N: frozen(cpc_approx_loss(_r, _N)) for _N in (2, 16, 1000)}
+    _got32 = frozen(cpc_approx_loss(_r.float(), 16))
+    _got_x64 = frozen(cpc_approx_loss(_r_x, 16))
+    _got_x32 = frozen(cpc_approx_loss(_r_x.float(), 16))
+### HIDDEN CHECKS
+def _ref_cpc(r, N):
+    return F.softplus(math.log(N - 1) - r.detach().double()).mean()
+
 for _N in (2, 16, 1000):
     check_close(f"cpc_approx_loss 10 pairs, N={_N}", _got_N[_N], _ref_cpc(_r, _N), atol=1e-10, rtol=1e-10,
                 hint="Hint: count the negatives.")
@@ -1180,10 +1260,14 @@ with warnings.catch_warnings():               # a warning on stderr would cost t
     _got = min_batch_size_for_mi(2.2)
 assert int(_got) == _got and int(_got) == 10, f"min_batch_size_for_mi(2.2): expected 10, got {_got}. Hint: natural log, smallest integer."
 ### BEGIN HIDDEN TESTS
-for _mi, _want in [(0.0, 1), (0.5, 2), (3.0, 21), (6.5, 666), (10.0, 22027), (12.3, 219696)]:
+_mis = [0.0, 0.5, 3.0, 6.5, 10.0, 12.3]
+_answers = []
+for _mi in _mis:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _got = min_batch_size_for_mi(_mi)
+        _answers.append(frozen(min_batch_size_for_mi(_mi)))
+### HIDDEN CHECKS
+for _mi, _want, _got in zip(_mis, [1, 2, 21, 666, 22027, 219696], _answers):
     assert isinstance(_got, (int, np.integer)) or (torch.is_tensor(_got) and _got.dim() == 0 and not _got.is_floating_point()), \
         f"min_batch_size_for_mi({_mi}) returned {type(_got).__name__}; a batch size is an integer."
     assert int(_got) == _want, f"min_batch_size_for_mi({_mi}): expected {_want}, got {_got}. Hint: log N >= I with the natural log."
@@ -1258,13 +1342,14 @@ check_close("cosine_critic_ceiling(512, 1.0)", _got, 1.9875985911, atol=1e-8,
 check_close("cosine_critic_ceiling(512, 1e-3)", _small_tau, math.log(512), atol=1e-9,
             hint="Hint: at a tiny temperature the ceiling is log N; exp(2/tau) = exp(2000) overflows.")
 ### BEGIN HIDDEN TESTS
-def _ref_ceiling(N, tau):
-    return math.log(N) - float(np.logaddexp(0.0, math.log(N - 1) - 2.0 / tau)) if N > 1 else 0.0
-
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _cases = [(2, 0.5), (8, 0.1), (64, 2.0), (1000, 1000.0), (10 ** 9, 0.05), (10 ** 9, 1e-3), (3, 1e3), (1, 0.5)]
-    _got_cases = [float(cosine_critic_ceiling(_N, _tau)) for _N, _tau in _cases]
+    _got_cases = [frozen(float(cosine_critic_ceiling(_N, _tau))) for _N, _tau in _cases]
+### HIDDEN CHECKS
+def _ref_ceiling(N, tau):
+    return math.log(N) - float(np.logaddexp(0.0, math.log(N - 1) - 2.0 / tau)) if N > 1 else 0.0
+
 for (_N, _tau), _g_c in zip(_cases, _got_cases):
     check_close(f"cosine_critic_ceiling({_N}, {_tau})", _g_c, _ref_ceiling(_N, _tau), atol=1e-7, rtol=1e-9,
                 hint="Hint: N - 1 negatives, each at cosine -1, and the logits are divided by tau.")
@@ -1346,16 +1431,17 @@ check_close("gaussian_mi(tensor [0, 0.5], 3)", _got, [0.0, 0.43152310867767135],
 check_close("gaussian_mi(-0.5, 3) vs gaussian_mi(0.5, 3)", _got_neg, _got_pos, atol=1e-12, rtol=0,
             hint="Hint: a negative correlation makes x just as predictable from c as a positive one.")
 ### BEGIN HIDDEN TESTS
-def _ref_gmi(rho, d):
-    return -0.5 * d * np.log1p(-np.asarray(rho, dtype=np.float64) ** 2)
-
 _cases = [(0.3, 1), (-0.3, 1), (0.9, 5), (-0.75, 20), (0.999, 2), (0.0, 7)]
 _rhos = torch.tensor([-0.9, -0.2, 0.4, 0.95], dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_cases = [float(gaussian_mi(_rho, _d)) for _rho, _d in _cases]
-    _got = gaussian_mi(_rhos, 4)
-    _got32 = gaussian_mi(_rhos.float(), 4)
+    _got_cases = [frozen(float(gaussian_mi(_rho, _d))) for _rho, _d in _cases]
+    _got = frozen(gaussian_mi(_rhos, 4))
+    _got32 = frozen(gaussian_mi(_rhos.float(), 4))
+### HIDDEN CHECKS
+def _ref_gmi(rho, d):
+    return -0.5 * d * np.log1p(-np.asarray(rho, dtype=np.float64) ** 2)
+
 for (_rho, _d), _got_c in zip(_cases, _got_cases):
     check_close(f"gaussian_mi({_rho}, {_d})", _got_c, _ref_gmi(_rho, _d), atol=1e-10, rtol=1e-10,
                 hint="Hint: the MI depends on rho only through rho squared.")
@@ -1382,14 +1468,8 @@ check_close("gaussian_log_density_ratio 2 pairs, d=2", _got, [0.4543487391184476
 assert _got.dtype == torch.float64, f"gaussian_log_density_ratio changed the dtype: float64 in, {_got.dtype} out."
 assert tuple(_S.shape) == (2, 2), f"gaussian_log_density_ratio((1,2,2), (2,1,2)): expected shape (2, 2), got {tuple(_S.shape)}."
 ### BEGIN HIDDEN TESTS
-def _ref_ratio(x, c, rho):
-    x, c = x.detach().double().numpy(), c.detach().double().numpy()
-    var = 1 - rho ** 2
-    lp_cond = -0.5 * np.log(2 * np.pi * var) - (x - rho * c) ** 2 / (2 * var)
-    lp_marg = -0.5 * np.log(2 * np.pi) - x ** 2 / 2
-    return (lp_cond - lp_marg).sum(-1)
-
-_g = torch.Generator().manual_seed(71)
+_seed = 71  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _x = torch.randn(4, 3, generator=_g, dtype=torch.float64)
 _c = torch.randn(4, 3, generator=_g, dtype=torch.float64)
 _xb = torch.randn(5, 1, 3, generator=_g, dtype=torch.float64)
@@ -1398,10 +1478,18 @@ _x1 = torch.randn(3, 1, generator=_g, dtype=torch.float64)
 _c1 = torch.randn(3, 1, generator=_g, dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_rho = {_rho: gaussian_log_density_ratio(_x, _c, _rho) for _rho in (0.7, -0.4, 0.99, 0.0)}
-    _got_b = gaussian_log_density_ratio(_xb, _cb, 0.6)
-    _got32 = gaussian_log_density_ratio(_x.float(), _c.float(), 0.7)
-    _got1 = gaussian_log_density_ratio(_x1, _c1, 0.8)
+    _got_rho = {_rho: frozen(gaussian_log_density_ratio(_x, _c, _rho)) for _rho in (0.7, -0.4, 0.99, 0.0)}
+    _got_b = frozen(gaussian_log_density_ratio(_xb, _cb, 0.6))
+    _got32 = frozen(gaussian_log_density_ratio(_x.float(), _c.float(), 0.7))
+    _got1 = frozen(gaussian_log_density_ratio(_x1, _c1, 0.8))
+### HIDDEN CHECKS
+def _ref_ratio(x, c, rho):
+    x, c = x.detach().double().numpy(), c.detach().double().numpy()
+    var = 1 - rho ** 2
+    lp_cond = -0.5 * np.log(2 * np.pi * var) - (x - rho * c) ** 2 / (2 * var)
+    lp_marg = -0.5 * np.log(2 * np.pi) - x ** 2 / 2
+    return (lp_cond - lp_marg).sum(-1)
+
 for _rho in (0.7, -0.4, 0.99, 0.0):
     check_close(f"gaussian_log_density_ratio 4 pairs, d=3, rho={_rho}", _got_rho[_rho],
                 _ref_ratio(_x, _c, _rho), atol=1e-9, rtol=1e-10,
@@ -1570,15 +1658,26 @@ assert _calls["losses"] == 5, f"train_critic(steps=5) called loss_fn {_calls['lo
 check_close("train_critic: first returned loss", _losses[0], _first_loss, atol=1e-5,
             hint="Hint: return the loss of each batch as computed before its optimiser step, with the tau passed in.")
 ### BEGIN HIDDEN TESTS
-_f, _fp = make_critic_networks(2, seed=4)
-_sampler = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(8))
-_replay = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(8))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _losses = train_critic(_f, _fp, _sampler, steps=3, lr=1e-2, tau=2.0, loss_fn=reference_info_nce)
-with torch.no_grad():
-    _c3, _x3 = [_replay() for _ in range(3)][-1]
-    _after = float(reference_info_nce(_f(_c3), _fp(_x3), 2.0))
+_seed_net = 4  # per-submission seed
+_seed = 8  # per-submission seed
+_f, _fp = make_critic_networks(2, seed=_seed_net)
+_sampler = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(_seed))
+_replay = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(_seed))
+
+
+def _train_three_steps(f, fp, sampler, replay):
+    """train_critic's losses for 3 steps, and the loss of the third batch after its step (trained networks)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _losses = train_critic(f, fp, sampler, steps=3, lr=1e-2, tau=2.0, loss_fn=reference_info_nce)
+    with torch.no_grad():
+        _c3, _x3 = [replay() for _ in range(3)][-1]
+        _after = float(reference_info_nce(f(_c3), fp(_x3), 2.0))
+    return _losses, _after
+
+
+_losses, _after = frozen(_train_three_steps(_f, _fp, _sampler, _replay))
+### HIDDEN CHECKS
 assert len(_losses) == 3 and all(isinstance(_v, float) for _v in _losses), f"train_critic(steps=3): got {_losses!r}."
 assert abs(_losses[2] - _after) > 1e-7, \
     "train_critic: the third loss equals the loss after the last step; record each loss before its optimiser step."
@@ -1600,14 +1699,25 @@ assert not _unchanged, (f"train_critic: after 3 steps these parameters did not c
                         f"over the parameters of both networks, and a step after each backward pass.")
 ### BEGIN HIDDEN TESTS
 # Networks with a frozen parameter: the rest must still train (the optimiser may skip it), and no error.
-_f, _fp = make_critic_networks(3, seed=6)
+_seed_net = 6  # per-submission seed
+_seed = 10  # per-submission seed
+_f, _fp = make_critic_networks(3, seed=_seed_net)
 _f[0].bias.requires_grad_(False)
 _b0 = _fp[2].weight.detach().clone()
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    train_critic(_f, _fp, gaussian_pair_sampler(1.0, 16, 3, torch.Generator().manual_seed(10)), steps=2,
-                 loss_fn=reference_info_nce)
-assert not torch.equal(_b0, _fp[2].weight.detach()), "train_critic: f' did not change with 3-dimensional inputs."
+
+
+def _train_two_steps(f, fp, seed):
+    """The last weight of f' after two steps of train_critic."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_critic(f, fp, gaussian_pair_sampler(1.0, 16, 3, torch.Generator().manual_seed(seed)), steps=2,
+                     loss_fn=reference_info_nce)
+    return fp[2].weight.detach()
+
+
+_b_after = frozen(_train_two_steps(_f, _fp, _seed))
+### HIDDEN CHECKS
+assert not torch.equal(_b0, _b_after), "train_critic: f' did not change with 3-dimensional inputs."
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_train_critic_learns", "grade": true, "points": 2}
@@ -1629,11 +1739,19 @@ assert _est >= 0.75, (f"train_critic: the trained critic certifies {_est:.3f} na
                       f"expected at least 0.75 (a constant critic certifies 0).")
 ### BEGIN HIDDEN TESTS
 _f, _fp = make_critic_networks(2, seed=14)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _losses = train_critic(_f, _fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(15)), steps=150,
-                           lr=1e-2, loss_fn=reference_info_nce)
-_est = critic_estimate(_f, _fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(16)), 32)
+
+
+def _train_and_estimate(f, fp):
+    """150 steps of train_critic at 2 nats, then the trained critic's estimate on fresh pairs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_critic(f, fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(15)), steps=150,
+                     lr=1e-2, loss_fn=reference_info_nce)
+    return critic_estimate(f, fp, gaussian_pair_sampler(2.0, 64, 2, torch.Generator().manual_seed(16)), 32)
+
+
+_est = frozen(_train_and_estimate(_f, _fp))
+### HIDDEN CHECKS
 assert 1.4 <= _est <= 2.1, f"train_critic at 2 nats, N = 64, 150 steps: expected an estimate in [1.4, 2.1], got {_est:.3f}."
 ### END HIDDEN TESTS
 
@@ -1746,7 +1864,8 @@ check_close("ar1_mutual_information(0.9, 3)", _got3, 0.3790466, atol=1e-6,
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _cases = [(0.5, 2), (-0.8, 1), (-0.8, 2), (0.999, 1), (0.3, 20), (0.99, 50)]
-    _got_cases = [float(ar1_mutual_information(_a, _k)) for _a, _k in _cases]
+    _got_cases = [frozen(float(ar1_mutual_information(_a, _k))) for _a, _k in _cases]
+### HIDDEN CHECKS
 for (_a, _k), _g_c in zip(_cases, _got_cases):
     _want = -0.5 * float(np.log1p(-(_a ** (2 * _k))))
     check_close(f"ar1_mutual_information({_a}, {_k})", _g_c, _want, atol=0, rtol=1e-9,
@@ -1931,6 +2050,32 @@ check_close("nt_xent_loss 2 images, tau=0.5", _got, 0.5359693517993647, atol=1e-
 assert _got.dtype == torch.float64, f"nt_xent_loss changed the dtype: float64 in, {_got.dtype} out."
 assert torch.isfinite(_big), f"nt_xent_loss with tau=1e-4 is {_big.item()}, not finite. Hint: logsumexp / cross_entropy."
 ### BEGIN HIDDEN TESTS
+_seed = 81  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
+_z1 = torch.randn(5, 3, generator=_g, dtype=torch.float64) * torch.linspace(0.5, 4, 5, dtype=torch.float64)[:, None]
+_z2 = _z1 + 0.8 * torch.randn(5, 3, generator=_g, dtype=torch.float64)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_tau = {_tau: frozen(nt_xent_loss(_z1, _z2, _tau)) for _tau in (0.3, 1.5)}
+    _got32 = frozen(nt_xent_loss(_z1.float(), _z2.float(), 0.3))
+    _got_small_tau = frozen(nt_xent_loss(_z1, _z2, 1e-4))
+    _got_one = frozen(nt_xent_loss(_z1[:1], _z2[:1], 0.5))
+
+
+def _nt_xent_gradient(z1, z2):
+    """Whether nt_xent_loss(z1, z2, 0.3) carries a gradient, and the gradient it sends to z1."""
+    _z1_g = z1.clone().requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _out = nt_xent_loss(_z1_g, z2, 0.3)
+        _carries = bool(torch.is_tensor(_out) and _out.requires_grad)
+        if _carries:
+            _out.backward()
+    return _carries, _z1_g.grad
+
+
+_out_carries_grad, _z1_grad = frozen(_nt_xent_gradient(_z1, _z2))
+### HIDDEN CHECKS
 def _ref_ntxent(z1, z2, tau):
     z = torch.cat([z1, z2]).detach().double()
     u = z / z.norm(dim=1, keepdim=True)
@@ -1944,15 +2089,6 @@ def _ref_ntxent(z1, z2, tau):
         total += float(torch.logsumexp(others, 0) - sim[i, pos])
     return total / n2
 
-_g = torch.Generator().manual_seed(81)
-_z1 = torch.randn(5, 3, generator=_g, dtype=torch.float64) * torch.linspace(0.5, 4, 5, dtype=torch.float64)[:, None]
-_z2 = _z1 + 0.8 * torch.randn(5, 3, generator=_g, dtype=torch.float64)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got_tau = {_tau: nt_xent_loss(_z1, _z2, _tau) for _tau in (0.3, 1.5)}
-    _got32 = nt_xent_loss(_z1.float(), _z2.float(), 0.3)
-    _got_small_tau = nt_xent_loss(_z1, _z2, 1e-4)
-    _got_one = nt_xent_loss(_z1[:1], _z2[:1], 0.5)
 for _tau in (0.3, 1.5):
     check_close(f"nt_xent_loss N=5, tau={_tau}", _got_tau[_tau], _ref_ntxent(_z1, _z2, _tau),
                 atol=1e-10, rtol=1e-10, hint="Hint: 2N anchors, 2N-2 negatives each, cosine similarity divided by tau.")
@@ -1963,19 +2099,13 @@ check_close("nt_xent_loss tau=1e-4 (float64)", _got_small_tau, _ref_ntxent(_z1, 
             atol=1e-7, rtol=1e-10, hint="Hint: 1/tau = 1e4 overflows exp.")
 check_close("nt_xent_loss, 1 image (no negatives)", _got_one, 0.0, atol=1e-10,
             hint="Hint: with one image each view's only other candidate is its positive.")
-_z1_g = _z1.clone().requires_grad_(True)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _out = nt_xent_loss(_z1_g, _z2, 0.3)
-    if torch.is_tensor(_out) and _out.requires_grad:
-        _out.backward()
-assert torch.is_tensor(_out) and _out.requires_grad, "nt_xent_loss output carries no gradient."
+assert _out_carries_grad, "nt_xent_loss output carries no gradient."
 _z1_r = _z1.clone().requires_grad_(True)
 _u = F.normalize(torch.cat([_z1_r, _z2]), dim=1)
 _lg = (_u @ _u.T / 0.3).masked_fill(torch.eye(10, dtype=torch.bool), float("-inf"))
 F.cross_entropy(_lg, torch.tensor([5, 6, 7, 8, 9, 0, 1, 2, 3, 4])).backward()
-assert _z1_g.grad is not None, "nt_xent_loss: expected a gradient with respect to z1, got None."
-check_close("nt_xent_loss gradient w.r.t. z1", _z1_g.grad, _z1_r.grad, atol=1e-10,
+assert _z1_grad is not None, "nt_xent_loss: expected a gradient with respect to z1, got None."
+check_close("nt_xent_loss gradient w.r.t. z1", _z1_grad, _z1_r.grad, atol=1e-10,
             hint="Hint: the gradient follows the formula only if the loss is the formula.")
 ### END HIDDEN TESTS
 
@@ -2090,21 +2220,30 @@ check_close("simclr_train_step: returned loss", _got, _want, atol=1e-5,
             hint="Hint: view 1 then view 2 from augment_fn(images, generator, max_shift, noise_std), the loss of "
                  "head(encoder(view)) before the optimiser step.")
 ### BEGIN HIDDEN TESTS
-def _ref_ntxent_loss(z1, z2, tau):
+def _ref_ntxent_loss(z1, z2, tau):  # handed to simclr_train_step as its loss_fn
     n = z1.shape[0]
     u = F.normalize(torch.cat([z1, z2]), dim=1)
     logits = (u @ u.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
     return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
 
-_enc, _head = make_encoder(seed=2)
-_enc0, _head0 = copy.deepcopy(_enc), copy.deepcopy(_head)
+_seed_net = 2  # per-submission seed
+_seed = 8  # per-submission seed
+_enc, _head = make_encoder(seed=_seed_net)
+_enc0, _head0 = copy.deepcopy(_enc), copy.deepcopy(_head)  # never given to the student: the checks score them
 _imgs = digit_images[100:164]
 _opt = torch.optim.Adam([*_enc.parameters(), *_head.parameters()], lr=1e-3)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got = simclr_train_step(_enc, _head, _opt, _imgs, torch.Generator().manual_seed(8), tau=0.1, max_shift=2,
-                             noise_std=0.5, augment_fn=fixture_augment, loss_fn=_ref_ntxent_loss)
-_g = torch.Generator().manual_seed(8)
+    _got = frozen(simclr_train_step(_enc, _head, _opt, _imgs, torch.Generator().manual_seed(_seed), tau=0.1,
+                                    max_shift=2, noise_std=0.5, augment_fn=fixture_augment, loss_fn=_ref_ntxent_loss))
+### HIDDEN CHECKS
+def _ref_ntxent_loss(z1, z2, tau):  # defined again: the checks' own copy, one that no student code has held
+    n = z1.shape[0]
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (u @ u.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
+_g = torch.Generator().manual_seed(_seed)
 _v1, _v2 = fixture_augment(_imgs, _g, 2, 0.5), fixture_augment(_imgs, _g, 2, 0.5)
 with torch.no_grad():
     _want = float(_ref_ntxent_loss(_head0(_enc0(_v1)), _head0(_enc0(_v2)), 0.1))
@@ -2129,17 +2268,27 @@ assert not _unchanged, (f"simclr_train_step: after one step these parameters did
                         f"gradient must flow through head and encoder to the loss, then optimizer.step().")
 ### BEGIN HIDDEN TESTS
 # Second step with plain SGD: the update must be -lr times this step's gradient alone (old gradients cleared).
+_seed = 6  # per-submission seed
 _enc1, _head1 = copy.deepcopy(_enc), copy.deepcopy(_head)
-_g_state = torch.Generator().manual_seed(6)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    simclr_train_step(_enc, _head, _opt, _imgs, _g_state, augment_fn=fixture_augment, loss_fn=align_uniform_loss)
-_g = torch.Generator().manual_seed(6)
+_g_state = torch.Generator().manual_seed(_seed)
+
+
+def _second_step(enc, head, opt, images, generator):
+    """The encoder's second linear weight after a second simclr_train_step."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        simclr_train_step(enc, head, opt, images, generator, augment_fn=fixture_augment, loss_fn=align_uniform_loss)
+    return enc[1].weight
+
+
+_w_after = frozen(_second_step(_enc, _head, _opt, _imgs, _g_state))
+### HIDDEN CHECKS
+_g = torch.Generator().manual_seed(_seed)
 _v1, _v2 = fixture_augment(_imgs, _g, 1, 0.2), fixture_augment(_imgs, _g, 1, 0.2)
 align_uniform_loss(_head1(_enc1(_v1)), _head1(_enc1(_v2)), 0.2).backward()
 with torch.no_grad():
     _want_w = _enc1[1].weight - 0.5 * _enc1[1].weight.grad
-check_close("simclr_train_step: second SGD step = -lr x its own gradient", _enc[1].weight, _want_w, atol=1e-5,
+check_close("simclr_train_step: second SGD step = -lr x its own gradient", _w_after, _want_w, atol=1e-5,
             hint="Hint: gradients add up across backward() calls until they are cleared.")
 ### END HIDDEN TESTS
 
@@ -2170,14 +2319,23 @@ def _ref_ntxent_loss(z1, z2, tau):
     return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
 
 _enc, _head = make_encoder(seed=10)
-_random_acc = encoder_probe_accuracy(_enc)
+_enc_init = copy.deepcopy(_enc)  # never given to the student: the checks probe it (the initialisation)
 _opt = torch.optim.Adam([*_enc.parameters(), *_head.parameters()], lr=3e-3)
 _gen = torch.Generator().manual_seed(11)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _losses = [simclr_train_step(_enc, _head, _opt, _train_imgs[torch.randint(0, 1200, (128,), generator=_gen)], _gen,
-                                 augment_fn=fixture_augment, loss_fn=_ref_ntxent_loss) for _ in range(80)]
-_acc = encoder_probe_accuracy(_enc)
+
+
+def _train_80_steps(enc, head, opt, images, gen, loss_fn):
+    """The losses of 80 simclr_train_step calls with NT-Xent, and the probe accuracy of the trained encoder."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _losses = [simclr_train_step(enc, head, opt, images[torch.randint(0, 1200, (128,), generator=gen)], gen,
+                                     augment_fn=fixture_augment, loss_fn=loss_fn) for _ in range(80)]
+    return _losses, encoder_probe_accuracy(enc)
+
+
+_losses, _acc = frozen(_train_80_steps(_enc, _head, _opt, _train_imgs, _gen, _ref_ntxent_loss))
+### HIDDEN CHECKS
+_random_acc = encoder_probe_accuracy(_enc_init)
 assert np.mean(_losses[-10:]) < np.mean(_losses[:5]) - 0.3, "simclr_train_step with NT-Xent: the loss did not fall."
 assert _acc >= _random_acc + 0.08, f"simclr_train_step with NT-Xent: probe {_acc:.3f} vs initialisation {_random_acc:.3f}."
 ### END HIDDEN TESTS

@@ -105,6 +105,37 @@ def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5
     print(f"{name:40s} exact: {exact!s:5} close: {close!s:5} max difference: {diff:.3g}")
 
 
+def frozen(value):
+    """What a graded function returned, as plain data (the hidden tests freeze every answer before any
+    reference exists): numbers and strings as Python's own types, arrays and tensors copied (dtype and
+    shape kept), tuples, lists, dicts and sets rebuilt; anything else is an error the student can read."""
+    import sys
+    torch_module = sys.modules.get("torch")
+    if value is None or type(value) in (bool, int, float, complex, str, bytes):
+        return value
+    if torch_module is not None and isinstance(value, torch_module.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.dtype == torch_module.bfloat16:
+            tensor = tensor.float()
+        return torch_module.from_numpy(np.array(tensor.numpy(), copy=True, subok=False))
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise TypeError("returned an array of Python objects: return numbers (a float array)")
+        return np.array(value, copy=True, subok=False)
+    if isinstance(value, np.generic):
+        return np.array(value, copy=True)[()]
+    for kind in (bool, int, float, complex, str, bytes):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dict):
+        return {frozen(key): frozen(item) for key, item in value.items()}
+    for kind in (tuple, list, set, frozenset):
+        if isinstance(value, kind):
+            return kind(frozen(item) for item in value)
+    raise TypeError(f"returned a {type(value).__name__}, which the tests cannot read: return numbers, arrays, "
+                    "tensors, or tuples, lists and dicts of them")
+
+
 class FinishFirst(Exception):
     """Raised by finish_first(): this cell needs an earlier part that is not written yet."""
 
@@ -224,6 +255,21 @@ with warnings.catch_warnings():
 check_close("joint_toy, x=(2,1,1): sum of conditionals", float(_as_float_array(_got).sum()), np.log(joint_toy[2, 1, 1]),
             atol=1e-6, rtol=1e-5, hint="Hint: the chain rule is exact; the sum must be log p(x).")
 ### BEGIN HIDDEN TESTS
+_seed = 11  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_cases = []
+for _shape in [(3, 3, 3), (2, 4, 3, 2), (5,), (4, 2)]:
+    _joint = _rng.dirichlet(np.full(int(np.prod(_shape)), 0.7)).reshape(_shape)
+    for _x in list(itertools.product(*[range(v) for v in _shape]))[::3]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _cases.append((_shape, _joint, _x, frozen(chain_rule_log_probs(_joint, _x))))
+# float32 table: a legitimate input, compared with a float32-sized tolerance
+_joint32 = _rng.dirichlet(np.ones(27)).reshape(3, 3, 3).astype(np.float32)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(chain_rule_log_probs(_joint32, (1, 2, 0)))
+### HIDDEN CHECKS
 def _ref_chain_rule(joint, x):
     joint = np.asarray(joint, np.float64)
     T = joint.ndim
@@ -231,27 +277,16 @@ def _ref_chain_rule(joint, x):
     return np.diff(logs)
 
 
-_rng = np.random.default_rng(11)
-for _shape in [(3, 3, 3), (2, 4, 3, 2), (5,), (4, 2)]:
-    _joint = _rng.dirichlet(np.full(int(np.prod(_shape)), 0.7)).reshape(_shape)
-    for _x in list(itertools.product(*[range(v) for v in _shape]))[::3]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _got = chain_rule_log_probs(_joint, _x)
-        _want = _ref_chain_rule(_joint, _x)
-        _got_a = _as_float_array(_got)
-        assert _got_a.shape == (len(_shape),), (f"table of shape {_shape}: expected {len(_shape)} conditionals, got "
-                                                f"shape {_got_a.shape}. Hint: one entry per variable, starting with x_1.")
-        if not np.allclose(_got_a, _want, atol=1e-6, rtol=1e-5):
-            check_close(f"table {_shape}, x={_x}: conditionals", _got_a, _want, atol=1e-6, rtol=1e-5,
-                        hint="Hint: condition on the prefix (earlier variables) only, in natural log.")
+for _shape, _joint, _x, _got in _cases:
+    _want = _ref_chain_rule(_joint, _x)
+    _got_a = _as_float_array(_got)
+    assert _got_a.shape == (len(_shape),), (f"table of shape {_shape}: expected {len(_shape)} conditionals, got "
+                                            f"shape {_got_a.shape}. Hint: one entry per variable, starting with x_1.")
+    if not np.allclose(_got_a, _want, atol=1e-6, rtol=1e-5):
+        check_close(f"table {_shape}, x={_x}: conditionals", _got_a, _want, atol=1e-6, rtol=1e-5,
+                    hint="Hint: condition on the prefix (earlier variables) only, in natural log.")
 print(f"{'random tables, every 3rd sequence':40s} all conditionals match")
-# float32 table: a legitimate input, compared with a float32-sized tolerance
-_joint32 = _rng.dirichlet(np.ones(27)).reshape(3, 3, 3).astype(np.float32)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = chain_rule_log_probs(_joint32, (1, 2, 0))
-check_close("float32 table", _got, _ref_chain_rule(_joint32, (1, 2, 0)), atol=1e-5, rtol=1e-4)
+check_close("float32 table", _got32, _ref_chain_rule(_joint32, (1, 2, 0)), atol=1e-5, rtol=1e-4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -326,35 +361,39 @@ check_close("perfect model", _got_perfect, 1.0, atol=1e-6, rtol=1e-5)
 check_close("torch tensor [1/2, 1/4, 1/8]", _got_tensor, 4.0, atol=1e-6, rtol=1e-5,
             hint="Hint: a tensor is valid input and must give the same number as the equivalent numpy array.")
 ### BEGIN HIDDEN TESTS
-def _ref_perplexity(lp):
-    return math.exp(-float(np.mean(_as_float_array(lp))))
-
-
-_rng = np.random.default_rng(22)
+_seed = 22  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_random_cases = []
 for _trial in range(3):
     _lp = np.log(_rng.dirichlet(np.ones(30), size=13)[np.arange(13), _rng.integers(0, 30, 13)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _got = perplexity(_lp)
-    check_close(f"random log-probs {_trial} (T=13)", _got, _ref_perplexity(_lp), atol=1e-6, rtol=1e-5,
-                hint="Hint: average over tokens, natural exponent.")
+        _random_cases.append((_lp, frozen(perplexity(_lp))))
 # a list, and a float32 tensor
 _lp = [-0.1, -2.3, -0.7, -4.0]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_list = perplexity(_lp)
-    _got_t32 = perplexity(torch.tensor(_lp, dtype=torch.float32))
-check_close("python list input", _got_list, _ref_perplexity(_lp), atol=1e-6, rtol=1e-5)
-check_close("float32 tensor input", _got_t32, _ref_perplexity(_lp), atol=1e-6, rtol=1e-5)
-assert isinstance(_got_t32, float), f"tensor input: expected a Python float, got {type(_got_t32).__name__}"
+    _got_list = frozen(perplexity(_lp))
+    _got_t32 = frozen(perplexity(torch.tensor(_lp, dtype=torch.float32)))
 # long sequence: the product of probabilities underflows to 0 in float64
 _lp_long = _rng.uniform(-6.0, -0.5, 50_000)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got = perplexity(_lp_long)
-assert np.isfinite(_got), (f"50,000 tokens: expected a finite perplexity, got {_got}. "
-                           f"Hint: p(x_1..x_T) underflows; stay in log space.")
-check_close("50,000 tokens", _got, _ref_perplexity(_lp_long), atol=1e-6, rtol=1e-5)
+    _got_long = frozen(perplexity(_lp_long))
+### HIDDEN CHECKS
+def _ref_perplexity(lp):
+    return math.exp(-float(np.mean(_as_float_array(lp))))
+
+
+for _trial, (_lp_trial, _got) in enumerate(_random_cases):
+    check_close(f"random log-probs {_trial} (T=13)", _got, _ref_perplexity(_lp_trial), atol=1e-6, rtol=1e-5,
+                hint="Hint: average over tokens, natural exponent.")
+check_close("python list input", _got_list, _ref_perplexity(_lp), atol=1e-6, rtol=1e-5)
+check_close("float32 tensor input", _got_t32, _ref_perplexity(_lp), atol=1e-6, rtol=1e-5)
+assert isinstance(_got_t32, float), f"tensor input: expected a Python float, got {type(_got_t32).__name__}"
+assert np.isfinite(_got_long), (f"50,000 tokens: expected a finite perplexity, got {_got_long}. "
+                                f"Hint: p(x_1..x_T) underflows; stay in log space.")
+check_close("50,000 tokens", _got_long, _ref_perplexity(_lp_long), atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -424,10 +463,14 @@ check_close("bits/token", _units["bits_per_token"], 3.0, atol=1e-9, rtol=1e-9, h
 check_close("perplexity", _units["perplexity"], 8.0, atol=1e-9, rtol=1e-9,
             hint="Hint: the perplexity is e^(nats/token) = 2^(bits/token).")
 ### BEGIN HIDDEN TESTS
-for _total, _n_tok, _n_bytes in [(123.4, 57, 200), (0.0, 3, 3), (1e6, 250_000, 1_000_000)]:
+_fixtures = [(123.4, 57, 200), (0.0, 3, 3), (1e6, 250_000, 1_000_000)]
+_answers = []
+for _total, _n_tok, _n_bytes in _fixtures:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _units = loss_in_units(_total, _n_tok, _n_bytes)
+        _answers.append(frozen(loss_in_units(_total, _n_tok, _n_bytes)))
+### HIDDEN CHECKS
+for (_total, _n_tok, _n_bytes), _units in zip(_fixtures, _answers):
     check_close(f"total {_total}, {_n_tok} tokens: nats/token", _units["nats_per_token"], _total / _n_tok, atol=1e-9,
                 rtol=1e-9)
     check_close(f"total {_total}, {_n_tok} tokens: bits/token", _units["bits_per_token"],
@@ -444,10 +487,14 @@ with warnings.catch_warnings():
 check_close("total 30 bits over 40 bytes: bits/byte", _units["bits_per_byte"], 0.75, atol=1e-9, rtol=1e-9,
             hint="Hint: the whole text's NLL, in bits, divided by its bytes (not by its tokens).")
 ### BEGIN HIDDEN TESTS
-for _total, _n_tok, _n_bytes in [(123.4, 57, 200), (1e6, 250_000, 1_000_000), (50.0, 50, 50)]:
+_fixtures = [(123.4, 57, 200), (1e6, 250_000, 1_000_000), (50.0, 50, 50)]
+_answers = []
+for _total, _n_tok, _n_bytes in _fixtures:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _units = loss_in_units(_total, _n_tok, _n_bytes)
+        _answers.append(frozen(loss_in_units(_total, _n_tok, _n_bytes)))
+### HIDDEN CHECKS
+for (_total, _n_tok, _n_bytes), _units in zip(_fixtures, _answers):
     check_close(f"total {_total}, {_n_tok} tokens, {_n_bytes} bytes: bits/byte", _units["bits_per_byte"],
                 _total / math.log(2) / _n_bytes, atol=1e-9, rtol=1e-9,
                 hint="Hint: bits per byte does not depend on how many tokens the text was cut into.")
@@ -595,29 +642,34 @@ check_close("uniform over 4 (bits)", _got_u4_bits, 2.0, atol=1e-6, rtol=1e-5, hi
 check_close("[1/2, 0, 1/2] (0 log 0 = 0)", _got_zero, math.log(2), atol=1e-6, rtol=1e-5,
             hint="Hint: 0 * log 0 is nan in floating point; treat it as its limit, 0.")
 ### BEGIN HIDDEN TESTS
+_seed = 33  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_p = _rng.dirichlet(np.full(7, 0.5), size=(3, 5))
+_p[0, 0, :3] = 0.0  # a few exact zeros
+_p[0, 0] /= _p[0, 0].sum()
+_bases = [math.e, 2, 10]
+_got_bases = []
+for _base in _bases:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got_bases.append(frozen(entropy(_p, base=_base)))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(entropy(_p.astype(np.float32)))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_det = frozen(entropy([[1.0, 0.0], [0.0, 1.0]]))
+### HIDDEN CHECKS
 def _ref_entropy(p, base=math.e):
     p = np.asarray(p, np.float64)
     return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1) / math.log(base)
 
 
-_rng = np.random.default_rng(33)
-_p = _rng.dirichlet(np.full(7, 0.5), size=(3, 5))
-_p[0, 0, :3] = 0.0  # a few exact zeros
-_p[0, 0] /= _p[0, 0].sum()
-for _base in [math.e, 2, 10]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = entropy(_p, base=_base)
+for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (3,5,7), base {_base:.3g}", _got, _ref_entropy(_p, _base), atol=1e-6, rtol=1e-5,
                 hint="Hint: sum over the last axis only, divide by log(base); zeros contribute 0.")
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = entropy(_p.astype(np.float32))
-check_close("float32 batch", _got, _ref_entropy(_p.astype(np.float32)), atol=1e-6, rtol=1e-5)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = entropy([[1.0, 0.0], [0.0, 1.0]])
-check_close("deterministic distributions (list input)", _got, [0.0, 0.0], atol=1e-6, rtol=1e-5,
+check_close("float32 batch", _got32, _ref_entropy(_p.astype(np.float32)), atol=1e-6, rtol=1e-5)
+check_close("deterministic distributions (list input)", _got_det, [0.0, 0.0], atol=1e-6, rtol=1e-5,
             hint="Hint: a certain outcome has zero entropy, not nan.")
 ### END HIDDEN TESTS
 
@@ -631,6 +683,25 @@ check_close("H(p, p) for a fair coin (bits)", _got_same, 1.0, atol=1e-6, rtol=1e
 check_close("H([1, 0], [1/4, 3/4])", _got_order, math.log(4), atol=1e-6, rtol=1e-5,
             hint="Hint: the expectation is under p (the data), the log under q (the model).")
 ### BEGIN HIDDEN TESTS
+_seed = 44  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_p, _q = _rng.dirichlet(np.ones(9), size=(2, 3)), _rng.dirichlet(np.ones(9), size=(2, 3))
+_bases = [math.e, 2]
+_got_bases = []
+for _base in _bases:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got_bases.append(frozen(cross_entropy(_p, _q, base=_base)))
+# zeros: p = 0 and q = 0 together contribute 0; q = 0 < p gives +inf, never nan
+_pz = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5]])
+_qz = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_zeros = frozen(cross_entropy(_pz, _qz))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(cross_entropy(_p.astype(np.float32), _q.astype(np.float32)))
+### HIDDEN CHECKS
 def _ref_cross_entropy(p, q, base=math.e):
     p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
     with np.errstate(divide="ignore"):
@@ -638,28 +709,15 @@ def _ref_cross_entropy(p, q, base=math.e):
     return np.sum(np.where(p > 0, -p * lq, 0.0), axis=-1) / math.log(base)
 
 
-_rng = np.random.default_rng(44)
-_p, _q = _rng.dirichlet(np.ones(9), size=(2, 3)), _rng.dirichlet(np.ones(9), size=(2, 3))
-for _base in [math.e, 2]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = cross_entropy(_p, _q, base=_base)
+for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (2,3,9), base {_base:.3g}", _got, _ref_cross_entropy(_p, _q, _base), atol=1e-6,
                 rtol=1e-5, hint="Hint: sum over the last axis; p weights, log q.")
-# zeros: p = 0 and q = 0 together contribute 0; q = 0 < p gives +inf, never nan
-_pz = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5]])
-_qz = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = _as_float_array(cross_entropy(_pz, _qz))
+_got = _as_float_array(_got_zeros)
 assert _got.shape == (2,) and not np.any(np.isnan(_got)), f"zeros: expected no nan, got {_got}"
 assert abs(_got[0] - math.log(2)) < 1e-6, (f"p = q = [1/2, 1/2, 0]: expected log 2 = {math.log(2):.6f}, got "
                                             f"{_got[0]}. Hint: where p = 0 the term is 0, whatever q is.")
 assert np.isposinf(_got[1]), f"q = 0 where p > 0: expected +inf, got {_got[1]}"
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = cross_entropy(_p.astype(np.float32), _q.astype(np.float32))
-check_close("float32 batch", _got, _ref_cross_entropy(_p.astype(np.float32), _q.astype(np.float32)), atol=1e-6,
+check_close("float32 batch", _got32, _ref_cross_entropy(_p.astype(np.float32), _q.astype(np.float32)), atol=1e-6,
             rtol=1e-5)
 ### END HIDDEN TESTS
 
@@ -673,6 +731,24 @@ check_close("KL(p || p)", _got_self, 0.0, atol=1e-6, rtol=1e-5)
 check_close("KL([1/2,1/2] || [1/4,3/4]) in bits", _got_known, 0.5 * math.log2(2) + 0.5 * math.log2(2 / 3),
             atol=1e-6, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
+_seed = 55  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_p, _q = _rng.dirichlet(np.full(8, 0.5), size=(4, 2)), _rng.dirichlet(np.ones(8), size=(4, 2))
+_bases = [math.e, 2]
+_got_bases = []
+for _base in _bases:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got_bases.append(frozen(kl_divergence(_p, _q, base=_base)))
+_pz = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
+_qz = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.3, 0.7, 0.0]])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_zeros = frozen(kl_divergence(_pz, _qz))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(kl_divergence(_p.astype(np.float32), _q.astype(np.float32)))
+### HIDDEN CHECKS
 def _ref_kl(p, q, base=math.e):
     p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
     with np.errstate(divide="ignore"):
@@ -680,28 +756,16 @@ def _ref_kl(p, q, base=math.e):
     return np.sum(np.where(p > 0, p * lr, 0.0), axis=-1) / math.log(base)
 
 
-_rng = np.random.default_rng(55)
-_p, _q = _rng.dirichlet(np.full(8, 0.5), size=(4, 2)), _rng.dirichlet(np.ones(8), size=(4, 2))
-for _base in [math.e, 2]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = kl_divergence(_p, _q, base=_base)
+for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (4,2,8), base {_base:.3g}", _got, _ref_kl(_p, _q, _base), atol=1e-6, rtol=1e-5,
                 hint="Hint: p log(p / q), summed over the last axis; the expectation is under p.")
-_pz = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
-_qz = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.3, 0.7, 0.0]])
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = _as_float_array(kl_divergence(_pz, _qz))
+_got = _as_float_array(_got_zeros)
 assert _got.shape == (3,) and not np.any(np.isnan(_got)), f"zeros: expected no nan, got {_got}"
 assert abs(_got[0]) < 1e-6 and abs(_got[2] - math.log(1 / 0.7)) < 1e-6, (
     f"rows where p = 0 (and maybe q = 0): expected [0, inf, {math.log(1 / 0.7):.6f}], got {_got}. "
     f"Hint: 0 log(0/q) = 0.")
 assert np.isposinf(_got[1]), f"q = 0 where p > 0: expected +inf, got {_got[1]}"
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = kl_divergence(_p.astype(np.float32), _q.astype(np.float32))
-check_close("float32 batch", _got, _ref_kl(_p.astype(np.float32), _q.astype(np.float32)), atol=1e-6, rtol=1e-4)
+check_close("float32 batch", _got32, _ref_kl(_p.astype(np.float32), _q.astype(np.float32)), atol=1e-6, rtol=1e-4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -811,6 +875,27 @@ except Exception as _err:  # noqa: BLE001 - report what was raised instead
 assert _outcome is None, (f"average='word': expected a ValueError, but {_outcome}. "
                           f"Hint: an unknown average is an error, not a default.")
 ### BEGIN HIDDEN TESTS
+_seed = 66  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_corpora = [
+    [np.log([0.01]), np.log(np.full(9, 0.9))],  # short hard + long easy
+    [np.log(_rng.uniform(0.05, 1.0, n)) for n in (3, 17, 1, 40, 8)],
+    [np.log(_rng.uniform(0.5, 1.0, 30)), np.log(_rng.uniform(0.01, 0.2, 2))],
+]
+_answers = []
+for _i, _c in enumerate(_corpora):
+    for _avg in ["token", "sequence"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _answers.append((_i, _c, _avg, frozen(corpus_perplexity(_c, _avg))))
+# float32 arrays are fine too
+_c32 = [s.astype(np.float32) for s in _corpora[1]]
+_answers32 = []
+for _avg in ["token", "sequence"]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _answers32.append((_avg, frozen(corpus_perplexity(_c32, _avg))))
+### HIDDEN CHECKS
 def _ref_corpus(seqs, average):
     seqs = [np.asarray(s, np.float64) for s in seqs]
     if average == "token":
@@ -818,25 +903,10 @@ def _ref_corpus(seqs, average):
     return math.exp(-np.mean([s.mean() for s in seqs]))
 
 
-_rng = np.random.default_rng(66)
-_corpora = [
-    [np.log([0.01]), np.log(np.full(9, 0.9))],  # short hard + long easy
-    [np.log(_rng.uniform(0.05, 1.0, n)) for n in (3, 17, 1, 40, 8)],
-    [np.log(_rng.uniform(0.5, 1.0, 30)), np.log(_rng.uniform(0.01, 0.2, 2))],
-]
-for _i, _c in enumerate(_corpora):
-    for _avg in ["token", "sequence"]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _got = corpus_perplexity(_c, _avg)
-        check_close(f"corpus {_i}, average={_avg}", _got, _ref_corpus(_c, _avg), atol=1e-6, rtol=1e-5,
-                    hint="Hint: 'token' weights every token equally, 'sequence' every sequence; one exp at the end.")
-# float32 arrays are fine too
-_c32 = [s.astype(np.float32) for s in _corpora[1]]
-for _avg in ["token", "sequence"]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = corpus_perplexity(_c32, _avg)
+for _i, _c, _avg, _got in _answers:
+    check_close(f"corpus {_i}, average={_avg}", _got, _ref_corpus(_c, _avg), atol=1e-6, rtol=1e-5,
+                hint="Hint: 'token' weights every token equally, 'sequence' every sequence; one exp at the end.")
+for _avg, _got in _answers32:
     check_close(f"float32 corpus, average={_avg}", _got, _ref_corpus(_c32, _avg), atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
@@ -852,6 +922,8 @@ for _i, _s in enumerate(_corpus):
     assert np.all(np.isfinite(_s)) and np.all(_s <= 0), (f"sequence {_i}: log-probabilities must be finite and "
                                                           f"<= 0 (probabilities in (0, 1]), got {_s}")
 ### BEGIN HIDDEN TESTS
+# no student code runs in this block: the corpus was read (and converted to float arrays) above
+### HIDDEN CHECKS
 # reference formulas, not your corpus_perplexity: this part is graded on the corpus alone
 _ppl_token = math.exp(-np.concatenate(_corpus).mean())
 _ppl_sequence = math.exp(-np.mean([s.mean() for s in _corpus]))
@@ -1044,26 +1116,30 @@ _want = np.array([[0, 1, 0], [0, 1, 1], [0, 0, 0]])
 check_close("ids [0, 1, 1, 2], V=3", _got, _want, atol=0, rtol=0, hint="Hint: row = previous id, column = next id.")
 assert np.issubdtype(np.asarray(_got).dtype, np.integer), f"expected an integer dtype, got {np.asarray(_got).dtype}"
 ### BEGIN HIDDEN TESTS
+_seed = 77  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_cases = []
+for _V, _n in [(5, 200), (9, 31), (4, 2)]:
+    _ids = _rng.integers(0, _V, _n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _cases.append((_V, _n, _ids, frozen(bigram_counts(_ids, _V))))
+# a repeated pair, and a vocabulary larger than the ids present
+_ids = np.array([3, 3, 3, 3, 1])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_repeat = frozen(bigram_counts(_ids, 6))
+### HIDDEN CHECKS
 def _ref_bigram_counts(ids, V):
     ids = np.asarray(ids, np.int64)
     return np.bincount(ids[:-1] * V + ids[1:], minlength=V * V).reshape(V, V)
 
 
-_rng = np.random.default_rng(77)
-for _V, _n in [(5, 200), (9, 31), (4, 2)]:
-    _ids = _rng.integers(0, _V, _n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = bigram_counts(_ids, _V)
-    check_close(f"random ids, V={_V}, n={_n}", _got, _ref_bigram_counts(_ids, _V), atol=0, rtol=0,
+for _V, _n, _ids_case, _got in _cases:
+    check_close(f"random ids, V={_V}, n={_n}", _got, _ref_bigram_counts(_ids_case, _V), atol=0, rtol=0,
                 hint="Hint: repeated pairs must all be counted; counts[a, b] means b follows a.")
     assert np.issubdtype(np.asarray(_got).dtype, np.integer), f"expected an integer dtype, got {np.asarray(_got).dtype}"
-# a repeated pair, and a vocabulary larger than the ids present
-_ids = np.array([3, 3, 3, 3, 1])
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = bigram_counts(_ids, 6)
-check_close("ids [3, 3, 3, 3, 1], V=6", _got, _ref_bigram_counts(_ids, 6), atol=0, rtol=0,
+check_close("ids [3, 3, 3, 3, 1], V=6", _got_repeat, _ref_bigram_counts(_ids, 6), atol=0, rtol=0,
             hint="Hint: the pair (3, 3) occurs three times.")
 ### END HIDDEN TESTS
 
@@ -1076,37 +1152,42 @@ with warnings.catch_warnings():
 check_close("counts [[3,1],[0,0]], alpha=1", _got, np.log([[4 / 6, 2 / 6], [1 / 2, 1 / 2]]), atol=1e-6, rtol=1e-5,
             hint="Hint: every row gets alpha added to each of its V entries.")
 ### BEGIN HIDDEN TESTS
+_seed = 88  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_c = _rng.integers(0, 6, (7, 7)) * (_rng.random((7, 7)) < 0.6)
+_c[:, 0] += 1  # every row has counts (alpha = 0 is tested too)
+_alphas = [0.5, 1.0, 2.0, 0.0]
+_got_alphas = []
+for _alpha in _alphas:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _got_alphas.append(frozen(bigram_log_probs(_c, _alpha)))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_alpha0 = frozen(bigram_log_probs(_c, 0.0))
+# float32 counts are valid input
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(bigram_log_probs(_c.astype(np.float32), 0.1))
+### HIDDEN CHECKS
 def _ref_bigram_log_probs(c, alpha):
     c = np.asarray(c, np.float64)
     with np.errstate(divide="ignore"):
         return np.log(c + alpha) - np.log(c.sum(axis=1, keepdims=True) + alpha * c.shape[1])
 
 
-_rng = np.random.default_rng(88)
-_c = _rng.integers(0, 6, (7, 7)) * (_rng.random((7, 7)) < 0.6)
-_c[:, 0] += 1  # every row has counts (alpha = 0 is tested too)
-for _alpha in [0.5, 1.0, 2.0, 0.0]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = bigram_log_probs(_c, _alpha)
+for _alpha, _got in zip(_alphas, _got_alphas):
     _got_a = _as_float_array(_got)
     assert not np.any(np.isnan(_got_a)), f"alpha={_alpha}: got nan entries. Hint: log 0 is -inf, not nan."
     check_close(f"random counts (7x7), alpha={_alpha}", _got_a, _ref_bigram_log_probs(_c, _alpha), atol=1e-6,
                 rtol=1e-5, hint="Hint: condition on the row (previous token); smoothing adds alpha * V below.")
     _row_sums = np.exp(_got_a).sum(axis=1)
     check_close(f"alpha={_alpha}: rows of exp(...) sum to 1", _row_sums, np.ones(7), atol=1e-6, rtol=1e-5)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = bigram_log_probs(_c, 0.0)
-_unseen_vals = _as_float_array(_got)[_c == 0]
+_unseen_vals = _as_float_array(_got_alpha0)[_c == 0]
 assert np.all(np.isneginf(_unseen_vals)), (f"alpha=0: expected -inf at the {_unseen_vals.size} unseen pairs, got "
                                            f"{np.array2string(_unseen_vals, precision=4, threshold=8)}. "
                                            f"Hint: without smoothing, an unseen pair has probability 0.")
-# float32 counts are valid input
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = bigram_log_probs(_c.astype(np.float32), 0.1)
-check_close("float32 counts, alpha=0.1", _got, _ref_bigram_log_probs(_c, 0.1), atol=1e-6, rtol=1e-5)
+check_close("float32 counts, alpha=0.1", _got32, _ref_bigram_log_probs(_c, 0.1), atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_sequence_log_probs", "grade": true, "points": 2}
@@ -1118,14 +1199,18 @@ with warnings.catch_warnings():
 check_close("table [[.9,.1],[.4,.6]], ids [0,0,1]", _got, np.log([0.9, 0.1]), atol=1e-6, rtol=1e-5,
             hint="Hint: one entry per token after the first; row = previous token.")
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(99)
+_seed = 99  # per-submission seed
+_rng = np.random.default_rng(_seed)
 _V = 6
 _table = np.log(_rng.dirichlet(np.ones(_V), size=_V))  # rows: previous token (not symmetric)
+_cases = []
 for _n in [2, 15, 100]:
     _ids = _rng.integers(0, _V, _n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _got = sequence_log_probs(_table, _ids)
+        _cases.append((_n, _ids, frozen(sequence_log_probs(_table, _ids))))
+### HIDDEN CHECKS
+for _n, _ids, _got in _cases:
     check_close(f"random table, {_n} ids", _got, _table[_ids[:-1], _ids[1:]], atol=1e-6, rtol=1e-5,
                 hint="Hint: token t is scored given token t-1, at [previous, current].")
 ### END HIDDEN TESTS
@@ -1253,18 +1338,23 @@ check_close("k=2: pair counts", _pairs, [2, 1, 0, 2], atol=0, rtol=0,
 check_close("k=2: context counts", _contexts, [4, 3, 2, 2], atol=0, rtol=0,
             hint="Hint: count a context only where a character follows it in training.")
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(1234)
+_seed = 1234  # per-submission seed
+_rng = np.random.default_rng(_seed)
 _tr = _rng.integers(0, 6, 300)
 _q = _rng.integers(0, 6, 40)
-_bc = np.bincount(_tr[:-1] * 6 + _tr[1:], minlength=36).reshape(6, 6)
+_tr_before = _tr.copy()  # the training ids as the k=2 references count them (before any call)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _pairs, _contexts = kgram_counts(_tr, _q, 2)
+    _got_k2 = frozen(kgram_counts(_tr, _q, 2))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_k1 = frozen(kgram_counts(_tr, _q, 1))
+### HIDDEN CHECKS
+_bc = np.bincount(_tr_before[:-1] * 6 + _tr_before[1:], minlength=36).reshape(6, 6)
+_pairs, _contexts = _got_k2
 check_close("random ids, k=2: pair counts = bigram counts", _pairs, _bc[_q[:-1], _q[1:]], atol=0, rtol=0)
 check_close("random ids, k=2: context counts = bigram row sums", _contexts, _bc.sum(axis=1)[_q[:-1]], atol=0, rtol=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _pairs, _contexts = kgram_counts(_tr, _q, 1)
+_pairs, _contexts = _got_k1
 check_close("random ids, k=1: pair counts = unigram counts", _pairs, np.bincount(_tr, minlength=6)[_q], atol=0, rtol=0,
             hint="Hint: for k = 1 the context is empty and every position t >= 0 is scored.")
 check_close("random ids, k=1: context counts", _contexts, np.full(len(_q), len(_tr)), atol=0, rtol=0,
@@ -1282,6 +1372,22 @@ check_close("k=3: pair counts", _pairs, [2, 0, 0, 2], atol=0, rtol=0,
 check_close("k=3: context counts", _contexts, [3, 2, 0, 2], atol=0, rtol=0,
             hint="Hint: a context seen in training but never before this character still has a count.")
 ### BEGIN HIDDEN TESTS
+_seed = 4321  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_cases = []
+for _k, _V, _n in [(3, 4, 500), (4, 3, 800), (5, 3, 600), (7, 2, 400)]:
+    _tr = _rng.integers(0, _V, _n)
+    _q = np.concatenate([_tr[100:140], _rng.integers(0, _V, 30)])  # seen k-grams, then fresh ones
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _cases.append((_k, _V, _tr, _q, frozen(kgram_counts(_tr, _q, _k))))
+# a query with a symbol the training ids never use: its k-grams and contexts were never seen
+_tr = _rng.integers(0, 3, 200)
+_q = np.array([0, 1, 2, 5, 1, 2, 0])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_unseen = frozen(kgram_counts(_tr, _q, 3))
+### HIDDEN CHECKS
 from collections import Counter as _Counter
 
 
@@ -1293,23 +1399,12 @@ def _ref_kgram(train, ids, k):
             np.array([ctxs[tuple(ids[t - k + 1: t])] for t in range(k - 1, len(ids))]))
 
 
-_rng = np.random.default_rng(4321)
-for _k, _V, _n in [(3, 4, 500), (4, 3, 800), (5, 3, 600), (7, 2, 400)]:
-    _tr = _rng.integers(0, _V, _n)
-    _q = np.concatenate([_tr[100:140], _rng.integers(0, _V, 30)])  # seen k-grams, then fresh ones
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _pairs, _contexts = kgram_counts(_tr, _q, _k)
-    _want_pairs, _want_contexts = _ref_kgram(_tr, _q, _k)
+for _k, _V, _tr_case, _q_case, (_pairs, _contexts) in _cases:
+    _want_pairs, _want_contexts = _ref_kgram(_tr_case, _q_case, _k)
     check_close(f"random ids (V={_V}), k={_k}: pair counts", _pairs, _want_pairs, atol=0, rtol=0,
                 hint="Hint: count every occurrence of the k characters ending at t, overlaps included.")
     check_close(f"random ids (V={_V}), k={_k}: context counts", _contexts, _want_contexts, atol=0, rtol=0)
-# a query with a symbol the training ids never use: its k-grams and contexts were never seen
-_tr = _rng.integers(0, 3, 200)
-_q = np.array([0, 1, 2, 5, 1, 2, 0])
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _pairs, _contexts = kgram_counts(_tr, _q, 3)
+_pairs, _contexts = _got_unseen
 _want_pairs, _want_contexts = _ref_kgram(_tr, _q, 3)
 check_close("unseen symbol 5, k=3: pair counts", _pairs, _want_pairs, atol=0, rtol=0)
 check_close("unseen symbol 5, k=3: context counts", _contexts, _want_contexts, atol=0, rtol=0,
@@ -1473,13 +1568,17 @@ check_close("(2, 6, 4) float32 vs SDPA(is_causal=True)", _got,
             F.scaled_dot_product_attention(_q, _k, _v, is_causal=True), atol=1e-5, rtol=1e-5,
             hint="Hint: scale by sqrt(d), mask j > i with -inf before the softmax over the last axis.")
 ### BEGIN HIDDEN TESTS
-_g = torch.Generator().manual_seed(77)
+_seed = 77  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
+_cases = []
 for _shape, _dtype in [((3, 2, 9, 16), torch.float64), ((1, 12, 5), torch.float32), ((4, 1, 3), torch.float64),
                        ((2, 3, 7, 64), torch.float32)]:
     _q, _k, _v = (3.0 * torch.randn(*_shape, generator=_g, dtype=_dtype) for _ in range(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _got = causal_attention(_q, _k, _v)
+        _cases.append((_shape, _dtype, _q, _k, _v, frozen(causal_attention(_q, _k, _v))))
+### HIDDEN CHECKS
+for _shape, _dtype, _q, _k, _v, _got in _cases:
     assert torch.is_tensor(_got) and tuple(_got.shape) == _shape, \
         f"shape {_shape}: expected a tensor of the same shape, got {getattr(_got, 'shape', type(_got).__name__)}"
     _tol = 1e-9 if _dtype == torch.float64 else 2e-5
@@ -1505,19 +1604,24 @@ _early_diff = float((_out[:5] - _out2[:5]).abs().max())
 assert _early_diff <= 1e-12, (f"changing positions 5..7 should leave outputs 0..4 unchanged, but they moved by up to "
                               f"{_early_diff:.3g}: the future leaks in. Hint: which entries of row i are allowed?")
 ### BEGIN HIDDEN TESTS
-_late_diff = float((_out[5:] - _out2[5:]).abs().max())
-assert _late_diff > 1e-6, (f"changing positions 5..7 should change outputs 5..7, but they moved by only "
-                           f"{_late_diff:.3g}. Hint: a position attends to itself.")
+_out_frozen, _out2_frozen = frozen(_out), frozen(_out2)  # the outputs of the visible part above
 # the same with a batch and heads, changing only the very next position
 _g = torch.Generator().manual_seed(55)
 _q, _k, _v = (torch.randn(2, 3, 10, 8, generator=_g, dtype=torch.float64) for _ in range(3))
+_cases = []
 for _s in [1, 4, 9]:
     _k2, _v2 = _k.clone(), _v.clone()
     _k2[..., _s, :] *= -2.0
     _v2[..., _s, :] += 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _diff = float((causal_attention(_q, _k, _v)[..., :_s, :] - causal_attention(_q, _k2, _v2)[..., :_s, :]).abs().max())
+        _cases.append((_s, frozen(causal_attention(_q, _k, _v)), frozen(causal_attention(_q, _k2, _v2))))
+### HIDDEN CHECKS
+_late_diff = float((_out_frozen[5:] - _out2_frozen[5:]).abs().max())
+assert _late_diff > 1e-6, (f"changing positions 5..7 should change outputs 5..7, but they moved by only "
+                           f"{_late_diff:.3g}. Hint: a position attends to itself.")
+for _s, _got, _got2 in _cases:
+    _diff = float((_got[..., :_s, :] - _got2[..., :_s, :]).abs().max())
     assert _diff <= 1e-12, f"(2, 3, 10, 8): changing position {_s} moved outputs 0..{_s - 1} by {_diff:.3g}"
 ### END HIDDEN TESTS
 
@@ -1532,11 +1636,13 @@ check_close("(6, 4) causal=False vs SDPA(is_causal=False)", _got,
             F.scaled_dot_product_attention(_q, _k, _v, is_causal=False), atol=1e-9, rtol=1e-9,
             hint="Hint: causal=False means no mask at all.")
 ### BEGIN HIDDEN TESTS
-_g = torch.Generator().manual_seed(11)
+_seed = 11  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
 _q, _k, _v = (torch.randn(2, 4, 9, 16, generator=_g) for _ in range(3))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got = causal_attention(_q, _k, _v, causal=False)
+    _got = frozen(causal_attention(_q, _k, _v, causal=False))
+### HIDDEN CHECKS
 check_close("(2, 4, 9, 16) float32, causal=False", _got, F.scaled_dot_product_attention(_q, _k, _v), atol=2e-5,
             rtol=2e-5)
 ### END HIDDEN TESTS
@@ -1555,6 +1661,22 @@ check_close("(2,3,5) logits: per-token NLL", _got,
 check_close("(2,3,5) logits: mean vs F.cross_entropy", _as_float_array(_got).mean(),
             F.cross_entropy(_logits.reshape(-1, 5), _targets.reshape(-1)), atol=1e-5, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
+_seed = 123  # per-submission seed
+_g = torch.Generator().manual_seed(_seed)
+_cases = []
+for _shape in [(4, 7, 65), (10, 3), (2, 2, 2, 9)]:
+    _z = torch.randn(*_shape, generator=_g, dtype=torch.float64) * 2.0
+    _t = torch.randint(0, _shape[-1], _shape[:-1], generator=_g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _cases.append((_shape, _z, _t, frozen(token_nll(_z, _t))))
+# overflow: logits x 1000 (float32); the naive exp overflows, log(softmax) underflows to log 0
+_z = torch.randn(6, 65, generator=_g) * 1000.0
+_t = torch.randint(0, 65, (6,), generator=_g)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_large = frozen(token_nll(_z, _t))
+### HIDDEN CHECKS
 def _ref_token_nll(logits, targets):
     z = _as_float_array(logits)
     t = np.asarray(targets.cpu().numpy() if hasattr(targets, "cpu") else targets, dtype=np.int64)
@@ -1563,21 +1685,10 @@ def _ref_token_nll(logits, targets):
     return lse - np.take_along_axis(z, t[..., None], axis=-1)[..., 0]
 
 
-_g = torch.Generator().manual_seed(123)
-for _shape in [(4, 7, 65), (10, 3), (2, 2, 2, 9)]:
-    _z = torch.randn(*_shape, generator=_g, dtype=torch.float64) * 2.0
-    _t = torch.randint(0, _shape[-1], _shape[:-1], generator=_g)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = token_nll(_z, _t)
-    check_close(f"logits {_shape}: per-token NLL", _got, _ref_token_nll(_z, _t), atol=1e-6, rtol=1e-5,
+for _shape, _z_case, _t_case, _got in _cases:
+    check_close(f"logits {_shape}: per-token NLL", _got, _ref_token_nll(_z_case, _t_case), atol=1e-6, rtol=1e-5,
                 hint="Hint: normalise over the last axis; no averaging; NLL is positive.")
-# overflow: logits x 1000 (float32); the naive exp overflows, log(softmax) underflows to log 0
-_z = torch.randn(6, 65, generator=_g) * 1000.0
-_t = torch.randint(0, 65, (6,), generator=_g)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = _as_float_array(token_nll(_z, _t))
+_got = _as_float_array(_got_large)
 assert np.all(np.isfinite(_got)), f"logits x 1000: expected finite NLLs, got {_got}. Hint: subtract the max first."
 check_close("logits x 1000 (float32)", _got, _ref_token_nll(_z, _t), atol=1e-2, rtol=1e-5)
 check_close("logits x 1000: mean vs F.cross_entropy", _got.mean(), F.cross_entropy(_z, _t), atol=1e-2, rtol=1e-5)
@@ -1729,16 +1840,31 @@ assert isinstance(_got, float), f"expected a Python float, got {type(_got).__nam
 check_close("loss returned (before the step)", _got, _want, atol=1e-6, rtol=1e-6,
             hint="Hint: the mean over every token of the batch, computed before optimizer.step().")
 ### BEGIN HIDDEN TESTS
-torch.manual_seed(4)
+_seed = 4  # per-submission seed
+torch.manual_seed(_seed)
 _net = nn.Sequential(nn.Embedding(9, 4), nn.Linear(4, 9))
 _x, _y = torch.randint(0, 9, (3, 5)), torch.randint(0, 9, (3, 5))
 _opt = torch.optim.AdamW(_net.parameters(), lr=0.1)
-for _i in range(3):
+_net_copy = copy.deepcopy(_net)  # never given to the student: the checks load each call's starting parameters into it
+
+
+def _three_steps():
+    """Three calls; before each, the parameters and the batch the loss is computed from."""
+    _steps = []
+    for _i in range(3):
+        _before = ({_name: _w.detach().clone() for _name, _w in _net.state_dict().items()}, _x.clone(), _y.clone())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _steps.append((_before, lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)))
+    return _steps
+
+
+_steps = frozen(_three_steps())
+### HIDDEN CHECKS
+for _i, ((_state, _x_before, _y_before), _got) in enumerate(_steps):
+    _net_copy.load_state_dict(_state)
     with torch.no_grad():
-        _want = float(F.cross_entropy(_net(_x).reshape(-1, 9), _y.reshape(-1)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
+        _want = float(F.cross_entropy(_net_copy(_x_before).reshape(-1, 9), _y_before.reshape(-1)))
     check_close(f"AdamW, call {_i + 1}: loss before the step", _got, _want, atol=1e-6, rtol=1e-6)
 ### END HIDDEN TESTS
 
@@ -1772,16 +1898,32 @@ for _call in range(2):  # the second call catches gradients left over from the f
         check_close(f"call {_call + 1}, parameter {_i}: after the step", _p, _w, atol=1e-6, rtol=1e-5,
                     hint="Hint: zero the gradients, backward on the *mean* loss, one optimizer.step().")
 ### BEGIN HIDDEN TESTS
-torch.manual_seed(6)
+_seed = 6  # per-submission seed
+torch.manual_seed(_seed)
 _net = nn.Sequential(nn.Embedding(11, 8), nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 11))
 _opt = torch.optim.SGD(_net.parameters(), lr=0.1)
-for _call in range(3):
-    _x, _y = torch.randint(0, 11, (2, 6)), torch.randint(0, 11, (2, 6))
-    _want = _sgd_reference(_net, _x, _y, 0.1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
-    for _i, (_p, _w) in enumerate(zip(_net.parameters(), _want)):
+_net_copy = copy.deepcopy(_net)  # never given to the student: the checks load each call's starting parameters into it
+
+
+def _three_steps():
+    """Three calls; for each, the batch and the parameters before the call, and the parameters after it."""
+    _steps = []
+    for _call in range(3):
+        _x, _y = torch.randint(0, 11, (2, 6)), torch.randint(0, 11, (2, 6))
+        _before = ({_name: _w.detach().clone() for _name, _w in _net.state_dict().items()}, _x.clone(), _y.clone())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lm_train_step(_net, _opt, _x, _y, loss_fn=_nll)
+        _steps.append((_before, [_p.detach().clone() for _p in _net.parameters()]))
+    return _steps
+
+
+_steps = frozen(_three_steps())
+### HIDDEN CHECKS
+for _call, ((_state, _x, _y), _after) in enumerate(_steps):
+    _net_copy.load_state_dict(_state)
+    _want = _sgd_reference(_net_copy, _x, _y, 0.1)
+    for _i, (_p, _w) in enumerate(zip(_after, _want)):
         check_close(f"3-layer net, call {_call + 1}, parameter {_i}", _p, _w, atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
@@ -2069,17 +2211,21 @@ assert isinstance(_got, float), (f"expected a Python float, got {type(_got).__na
                                  f"Hint: float(...) converts a numpy or torch scalar.")
 check_close("2x2 table, x=(1,0)", _got, math.log(0.3), atol=1e-6, rtol=1e-5, hint="Hint: x indexes the table.")
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(111)
+_seed = 111  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_cases = []
 for _shape in [(3, 3, 3), (2, 5, 2, 2)]:
     _joint = _rng.dirichlet(np.ones(int(np.prod(_shape)))).reshape(_shape)
     for _x in list(itertools.product(*[range(v) for v in _shape]))[::4]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _got = log_likelihood(_joint, _x)
-        assert isinstance(_got, float), f"table {_shape}, x={_x}: expected a Python float, got {type(_got).__name__}"
-        if not np.isclose(float(_got), math.log(_joint[_x]), atol=1e-6, rtol=1e-5):
-            check_close(f"table {_shape}, x={_x}", _got, math.log(_joint[_x]), atol=1e-6, rtol=1e-5,
-                        hint="Hint: the natural log of the table entry at x.")
+            _cases.append((_shape, _joint, _x, frozen(log_likelihood(_joint, _x))))
+### HIDDEN CHECKS
+for _shape, _joint, _x, _got in _cases:
+    assert isinstance(_got, float), f"table {_shape}, x={_x}: expected a Python float, got {type(_got).__name__}"
+    if not np.isclose(float(_got), math.log(_joint[_x]), atol=1e-6, rtol=1e-5):
+        check_close(f"table {_shape}, x={_x}", _got, math.log(_joint[_x]), atol=1e-6, rtol=1e-5,
+                    hint="Hint: the natural log of the table entry at x.")
 print(f"{'random tables':40s} all log-likelihoods match")
 ### END HIDDEN TESTS
 
@@ -2099,6 +2245,26 @@ with warnings.catch_warnings():
     _got = pseudo_log_likelihood(_ind, (0, 1))
 check_close("independent 2x2, x=(0,1)", _got, math.log(0.2 * 0.4), atol=1e-6, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
+_seed = 222  # per-submission seed
+_rng = np.random.default_rng(_seed)
+_cases = []
+for _shape in [(3, 3, 3), (2, 4, 3), (2, 2, 2, 2)]:
+    _joint = _rng.dirichlet(np.full(int(np.prod(_shape)), 0.5)).reshape(_shape)
+    for _x in list(itertools.product(*[range(v) for v in _shape]))[::2]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _cases.append((_shape, _joint, _x, frozen(pseudo_log_likelihood(_joint, _x))))
+_joint = np.einsum("a,b,c->abc", *[_rng.dirichlet(np.ones(3)) for _ in range(3)])
+_indep_cases = []
+for _x in [(0, 1, 2), (2, 2, 0)]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _indep_cases.append((_x, frozen(pseudo_log_likelihood(_joint, _x))))
+_j32 = _rng.dirichlet(np.ones(8)).reshape(2, 2, 2).astype(np.float32)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got32 = frozen(pseudo_log_likelihood(_j32, (1, 0, 1)))
+### HIDDEN CHECKS
 def _ref_pll(joint, x):
     joint = np.asarray(joint, np.float64)
     total = 0.0
@@ -2110,30 +2276,16 @@ def _ref_pll(joint, x):
     return total
 
 
-_rng = np.random.default_rng(222)
-for _shape in [(3, 3, 3), (2, 4, 3), (2, 2, 2, 2)]:
-    _joint = _rng.dirichlet(np.full(int(np.prod(_shape)), 0.5)).reshape(_shape)
-    for _x in list(itertools.product(*[range(v) for v in _shape]))[::2]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _got = pseudo_log_likelihood(_joint, _x)
-        assert isinstance(_got, float), (f"table {_shape}, x={_x}: expected a Python float, got "
-                                         f"{type(_got).__name__} of shape {np.shape(_got)}")
-        if not np.isclose(float(_got), _ref_pll(_joint, _x), atol=1e-6, rtol=1e-5):
-            check_close(f"table {_shape}, x={_x}", _got, _ref_pll(_joint, _x), atol=1e-6, rtol=1e-5,
-                        hint="Hint: condition x_t on all the other variables, before and after it.")
+for _shape, _joint_case, _x, _got in _cases:
+    assert isinstance(_got, float), (f"table {_shape}, x={_x}: expected a Python float, got "
+                                     f"{type(_got).__name__} of shape {np.shape(_got)}")
+    if not np.isclose(float(_got), _ref_pll(_joint_case, _x), atol=1e-6, rtol=1e-5):
+        check_close(f"table {_shape}, x={_x}", _got, _ref_pll(_joint_case, _x), atol=1e-6, rtol=1e-5,
+                    hint="Hint: condition x_t on all the other variables, before and after it.")
 print(f"{'random dependent tables':40s} all pseudo-log-likelihoods match")
-_joint = np.einsum("a,b,c->abc", *[_rng.dirichlet(np.ones(3)) for _ in range(3)])
-for _x in [(0, 1, 2), (2, 2, 0)]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _got = pseudo_log_likelihood(_joint, _x)
+for _x, _got in _indep_cases:
     check_close(f"independent 3x3x3, x={_x}", _got, math.log(_joint[_x]), atol=1e-6, rtol=1e-5)
-_j32 = _rng.dirichlet(np.ones(8)).reshape(2, 2, 2).astype(np.float32)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    _got = pseudo_log_likelihood(_j32, (1, 0, 1))
-check_close("float32 table", _got, _ref_pll(_j32, (1, 0, 1)), atol=1e-5, rtol=1e-4)
+check_close("float32 table", _got32, _ref_pll(_j32, (1, 0, 1)), atol=1e-5, rtol=1e-4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -2276,12 +2428,16 @@ with warnings.catch_warnings():
 check_close("2 blocks of 4, V=5, mask id 5", _got, _ref_masked_log_probs(_net, _ids, 5), atol=1e-5, rtol=1e-5,
             hint="Hint: copy t masks position t only and is read at position t, at the true character.")
 ### BEGIN HIDDEN TESTS
-for _B, _T, _V, _seed in [(3, 7, 9, 1), (1, 1, 4, 2), (5, 16, 65, 3)]:
+_first_seed = 1  # per-submission seed
+_cases = []
+for _B, _T, _V, _seed in [(3, 7, 9, _first_seed), (1, 1, 4, _first_seed + 1), (5, 16, 65, _first_seed + 2)]:
     _net = _MixNet(_V + 1, _V, _T, seed=_seed)
     _ids = torch.randint(0, _V, (_B, _T), generator=torch.Generator().manual_seed(_seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _got = masked_model_log_probs(_net, _ids, _V)
+        _cases.append((_B, _T, _V, _net, _ids, frozen(masked_model_log_probs(_net, _ids, _V))))
+### HIDDEN CHECKS
+for _B, _T, _V, _net, _ids, _got in _cases:
     assert torch.is_tensor(_got) and tuple(_got.shape) == (_B, _T), \
         f"B={_B}, T={_T}: expected a ({_B}, {_T}) tensor, got {getattr(_got, 'shape', type(_got).__name__)}"
     check_close(f"{_B} blocks of {_T}, V={_V}", _got, _ref_masked_log_probs(_net, _ids, _V), atol=1e-5, rtol=1e-5,
@@ -2318,14 +2474,18 @@ for _t in range(_T):
 ### BEGIN HIDDEN TESTS
 _V, _T = 7, 6
 _base = torch.randint(0, _V, (2, _T), generator=torch.Generator().manual_seed(9))
+_cases = []
 for _b in range(2):
     for _t in range(_T):
         _variants = _base[_b:_b + 1].repeat(_V, 1)
         _variants[:, _t] = torch.arange(_V)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _got = _as_float_array(masked_model_log_probs(_CopyNet(_V), _variants, _V))[:, _t]
-        assert abs(float(np.exp(_got).sum()) - 1.0) < 1e-5, f"block {_b}, position {_t}: the score saw x_t"
+            _cases.append((_b, _t, frozen(masked_model_log_probs(_CopyNet(_V), _variants, _V))))
+### HIDDEN CHECKS
+for _b, _t, _answer in _cases:
+    _got = _as_float_array(_answer)[:, _t]
+    assert abs(float(np.exp(_got).sum()) - 1.0) < 1e-5, f"block {_b}, position {_t}: the score saw x_t"
 ### END HIDDEN TESTS
 
 # %% [markdown]
