@@ -153,6 +153,32 @@ import signal
 signal.signal(signal.SIGALRM, lambda signum, frame: None)
 signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
 """),
+    # a finalizer runs wherever the collector happens to find its object: garbage made by the student's function
+    # in a test's answers must be finalized before the checks (the guard's collection), never among them
+    "finalizer_spy": ("fit", """
+import gc, sys
+import numpy as np
+_FINALIZED = []
+class _Spy:
+    def __del__(self):
+        frame, seen = sys._getframe(1), []
+        while frame is not None:
+            seen += [n for n in list(frame.f_locals) + list(frame.f_globals) if n.startswith(("_ref", "_want"))]
+            frame = frame.f_back
+        _FINALIZED.append(sorted(set(seen)))
+def fit_power_law(x, y):
+    _spy = _Spy()
+    _spy.me = _spy  # a cycle: only a collection finalizes it
+    gc.collect(0)  # alive now, so moved to the next generation: collected later, at a moment it does not choose
+    slope, intercept = np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)
+    return float(np.exp(intercept)), float(slope)
+# --- a cell at the end ---
+print("FINALIZED", len(_FINALIZED), "SAW", sorted({n for seen in _FINALIZED for n in seen}))
+"""),
+    "gc_threshold": ("start", """
+import gc
+gc.set_threshold(1_000_000_000)  # no automatic collection: garbage waits for whatever collects next
+"""),
     "gc_spy": ("start", """
 import gc
 gc.callbacks.append(lambda phase, info: None)
@@ -230,13 +256,14 @@ EXPECTED = {  # student -> status, and whether test_fit_power_law keeps its poin
     "trace_from_the_call": (NEEDS_REVIEW, None), "reference_scanner": (GRADED, False), "float_reader": (GRADED, False),
     "computed_getattr": (GRADED, False), "traceback_frames": (GRADED, False), "library_patch": (NEEDS_REVIEW, None),
     "helper_patch": (NEEDS_REVIEW, None), "timer_spy": (NEEDS_REVIEW, None), "gc_spy": (NEEDS_REVIEW, None),
-    "import_hook": (NEEDS_REVIEW, None), "grader_environment": (GRADED, True), "descriptor_forger": (GRADED, True),
+    "import_hook": (NEEDS_REVIEW, None),
+    "finalizer_spy": (GRADED, True), "gc_threshold": (NEEDS_REVIEW, None), "grader_environment": (GRADED, True), "descriptor_forger": (GRADED, True),
     "nested_namespace": (GRADED, True), "floods": (GRADED, True), "repr_flood": (GRADED, True),
     "raw_message_flood": (GRADED, True), "locked_claim": (GRADED, True), "grade_claim": (GRADED, True),
     "=HYPERLINK(1)": (GRADED, True),
 }
 FLAGGED = {"history_printer": "history", "thread_poller": "threading", "settrace_spy": "settrace",
-           "reference_scanner": "__main__", "float_reader": "_getframe", "computed_getattr": "computed name",
+           "reference_scanner": "__main__", "float_reader": "_getframe", "finalizer_spy": "_getframe", "computed_getattr": "computed name",
            "traceback_frames": "tb_frame", "grader_environment": "outside its folder", "locked_claim": "imports socket"}
 
 
@@ -245,7 +272,10 @@ def _with_attack(complete, where: str, code: str):
     index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     if where == "fit":
         fit = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "fit_power_law")
-        fit.source = code.strip()
+        fit.source, _, at_the_end = code.partition("# --- a cell at the end ---")
+        fit.source = fit.source.strip()
+        if at_the_end.strip():
+            nb.cells.append(nbformat.v4.new_code_cell(at_the_end.strip()))
     else:
         nb.cells.insert(index + 1 if where == "start" else len(nb.cells), nbformat.v4.new_code_cell(code.strip()))
     return nb
@@ -333,6 +363,17 @@ def test_a_kernel_not_in_its_first_state_is_not_sent_the_hidden_checks(hostile_k
     assert "trace" in results_by_key(run)[("settrace_spy", ASSIGNMENT)].reason
     assert "numpy.linalg.lstsq" in results_by_key(run)[("library_patch", ASSIGNMENT)].reason
     assert "check_close" in results_by_key(run)[("helper_patch", ASSIGNMENT)].reason
+
+
+def test_a_finalizer_of_the_students_never_runs_among_the_checks(hostile_kernels):
+    """Cyclic garbage the student's fit_power_law leaves in every call is finalized (its __del__ walks every
+    frame for the checks' names) by the collection before the checks: it ran, and saw none of their names."""
+    printed = _printed(hostile_kernels["course"], "finalizer_spy")
+    found = re.search(r"FINALIZED (\d+) SAW (\[.*?\])", printed)
+    assert found, f"the finalizer spy printed nothing: {printed[-500:]}"
+    assert int(found.group(1)) >= 4, f"only {found.group(1)} of the spy's objects were finalized"
+    assert found.group(2) == "[]", f"a finalizer ran where the checks' names were: {found.group(2)}"
+    assert "garbage collector" in results_by_key(hostile_kernels["run"])[("gc_threshold", ASSIGNMENT)].reason
 
 
 def test_the_sandbox_hides_the_graders_environment_descriptors_and_checkout(hostile_kernels):

@@ -97,8 +97,11 @@ STEP_SECONDS: dict[str, float] = {}  # this worker's current job: the grader's r
 
 
 def guard_source(token: str, helpers: list[str]) -> str:
-    """Step 2: pending finalizers run first (a collection), then the state report."""
-    return ("exec(compile('import gc; gc.collect()', '<grader>', 'exec'), {})\n"
+    """Step 2: pending finalizers run first (a collection), then the state report. What survives the
+    collection is frozen (moved out of the collector's generations): the next guard's collection walks
+    only what was made since (in 01_contrastive about 1.5 ms a test instead of 19 ms). A frozen object that becomes
+    garbage later is never collected, so its finalizer never runs: in particular not during the checks."""
+    return ("exec(compile('import gc; gc.collect(); gc.freeze()', '<grader>', 'exec'), {})\n"
             + state_source(token, helpers))
 
 _CLEANUP = r'''

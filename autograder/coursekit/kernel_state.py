@@ -2,7 +2,8 @@
 
 A student's code can change *how* the kernel runs later cells, or leave code running that watches
 them: an IPython transformer or event callback, a patched shell method, a replaced builtin, a
-trace or profile function, a thread, a signal handler or timer, a garbage-collector callback, an
+trace or profile function, a thread, a signal handler or timer, a garbage-collector callback or
+threshold, an
 import hook, a library function replaced by one defined in a notebook cell, a helper of the locked
 setup cell replaced. A *state report* (a cell of the grader's, run in a throw-away namespace so it
 binds nothing) prints all of these after a token; the grader compares reports:
@@ -82,7 +83,7 @@ _facts = {
     "signal handlers": {str(int(s)): repr(_signal.getsignal(s)) for s in _signal.valid_signals()
                         if s not in (_signal.SIGKILL, _signal.SIGSTOP)},
     "timers": [_signal.getitimer(w) for w in (_signal.ITIMER_REAL, _signal.ITIMER_VIRTUAL, _signal.ITIMER_PROF)],
-    "garbage collector": {"callbacks": _ids(_gc.callbacks), "enabled": _gc.isenabled()},
+    "garbage collector": {"callbacks": _ids(_gc.callbacks), "enabled": _gc.isenabled(), "thresholds": _gc.get_threshold()},
     "import hooks": _ids(list(_sys.meta_path) + list(_sys.path_hooks)),
     "library functions from a notebook cell": sorted(_library),
     "helpers": {name: id(_ip.user_ns[name]) for name in HELPERS if name in _ip.user_ns},

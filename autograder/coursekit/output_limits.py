@@ -16,32 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# the kernel's side of the limit (zygote_main, standalone in the sandbox) owns the note and the count
+from .zygote_main import FLOOD_NOTE, message_bytes
+
 MAX_MESSAGE_BYTES = 8 << 20
 MAX_CELL_BYTES = 2 << 20
 MAX_NOTEBOOK_BYTES = 16 << 20
 
-FLOOD_NOTE = ("[the grader stopped this cell: its output passed {limit}; the rest was not kept. "
-              "Print less (a summary, a few values) and run it again]\n")  # as zygote_main.FLOOD_NOTE
 FLOOD_MARK = FLOOD_NOTE.split("{")[0]
 _COUNTED = {"stream", "display_data", "execute_result", "error", "update_display_data", "clear_output"}
-
-
-def message_bytes(value, budget: int = MAX_MESSAGE_BYTES) -> int:
-    """About how many bytes a message's content holds (strings and bytes summed; stops counting
-    past `budget`, which is all a caller needs to know)."""
-    total, stack = 0, [value]
-    while stack and total <= budget:
-        item = stack.pop()
-        if isinstance(item, (str, bytes)):
-            total += len(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-            total += len(item)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-        else:
-            total += 8
-    return total
 
 
 def describe_bytes(count: int) -> str:

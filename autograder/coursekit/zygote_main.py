@@ -28,12 +28,13 @@ import time
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 WORK = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--kernel" else "/grading/work"
 FLOOD_NOTE = ("[the grader stopped this cell: its output passed {limit}; the rest was not kept. "
-              "Print less (a summary, a few values) and run it again]\n")  # as output_limits.FLOOD_NOTE
+              "Print less (a summary, a few values) and run it again]\n")  # the grader reads it from here (output_limits)
 _OUTPUTS = {"stream", "display_data", "execute_result", "update_display_data", "error"}
 
 
-def _size(value, budget: int) -> int:
-    """About how many bytes a message's content holds (as output_limits.message_bytes)."""
+def message_bytes(value, budget: int) -> int:
+    """About how many bytes a message's content holds (strings and bytes summed; stops counting
+    past `budget`, which is all a caller needs to know). The grader's side uses it too (output_limits)."""
     total, stack = 0, [value]
     while stack and total <= budget:
         item = stack.pop()
@@ -80,7 +81,7 @@ def limit_outputs(session, max_cell_bytes: int) -> None:
         else:
             kind, body = msg_or_type, content or {}
             parent_id = extract_header(parent).get("msg_id", "") if parent else ""
-        size = _size(body, max_cell_bytes)
+        size = message_bytes(body, max_cell_bytes)
         cut = None
         if kind in _OUTPUTS:
             if parent_id in stopped:
