@@ -10,7 +10,7 @@ from nbgrader.utils import is_grade, is_solution
 
 from coursekit.example_class import solution_sources, expected_autograde_points, fill
 from coursekit.grading import grade_class
-from coursekit.model import Course
+from coursekit.model import Course, feedback_path
 from coursekit.paths import assignments
 from coursekit.releases import student_notebook
 from coursekit.sources import write_notebook
@@ -28,6 +28,7 @@ HUNG = "import time\ntime.sleep(3600)  # never returns by itself"
 STUCK_IN_NATIVE_CODE = ("import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
                         "time.sleep(GRADING_CELL_TIMEOUT_S + 10)  # the interrupt waits until this returns\n"
                         "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})")
+SLOW_FUNCTION, SLOW_TEST = "predict_n_opt", "test_predict_n_opt"  # an answer too slow for its test's time limit
 HUNG_IGNORING_INTERRUPT = ("import time\nwhile True:\n    try:\n        time.sleep(3600)\n"
                            "    except KeyboardInterrupt:\n        pass  # swallows the grader's interrupt")
 
@@ -38,6 +39,17 @@ def _is_test(cell) -> bool:
 
 def _with_cell(nb, source: str, index: int = 1):
     nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def _too_slow(nb, function: str):
+    """The notebook with `function` made slower than any time limit (right, were it ever to return)."""
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == function)
+    lines = cell.source.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"def {function}("))
+    body = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith(":")) + 1
+    cell.source = "\n".join(lines[:body] + ["    import time", "    time.sleep(3600)  # a very slow way to the answer"]
+                            + lines[body:])
     return nb
 
 
@@ -54,7 +66,7 @@ def build_cases(submitted):
         "control", "corrupt_json", "empty_folder", "renamed", "deleted_tests", "edited_tests_on_stubs",
         "edited_tests_on_solution", "duplicated_ids", "raising_cell", "kernel_dies", "hung_cell",
         "hung_ignoring_interrupt", "stuck_in_native_code", "json_list", "json_dict", "old_format",
-        "renamed_cell_id")}
+        "renamed_cell_id", "slow_answer")}
     target = {s: f / f"{ASSIGNMENT}.ipynb" for s, f in folder.items()}
     write_notebook(complete(), target["control"])
     target["corrupt_json"].parent.mkdir(parents=True)
@@ -89,6 +101,7 @@ def build_cases(submitted):
     write_notebook(nb, target["renamed_cell_id"])
     stuck = STUCK_IN_NATIVE_CODE.replace("GRADING_CELL_TIMEOUT_S", str(GRADING_CELL_TIMEOUT_S))
     write_notebook(_with_cell(complete(), stuck), target["stuck_in_native_code"])
+    write_notebook(_too_slow(complete(), SLOW_FUNCTION), target["slow_answer"])
     (submitted / "typo" / f"{ASSIGNMENT}-final").mkdir(parents=True)
     write_notebook(complete(), submitted / "typo" / f"{ASSIGNMENT}-final" / f"{ASSIGNMENT}.ipynb")
     return {
@@ -111,7 +124,16 @@ def build_cases(submitted):
         "json_dict": ("failed", "JSON but not a notebook"),
         "old_format": ("failed", "old notebook format (version 3): open it in JupyterLab, save it"),
         "renamed_cell_id": ("graded", full),  # the source's cell is put back and run
+        "slow_answer": ("graded", full - _points(SLOW_TEST)),  # only the test that timed out is lost
     }
+
+
+def _points(grade_id: str) -> float:
+    from coursekit.sources import notebook_from_script, source_script
+
+    cells = notebook_from_script(source_script(ASSIGNMENT)).cells
+    return float(next(c.metadata["nbgrader"]["points"] for c in cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id))
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +149,7 @@ def broken_class(tmp_path_factory):
                                      "edited_tests_on_stubs", "edited_tests_on_solution", "duplicated_ids",
                                      "raising_cell", "kernel_dies", "hung_cell", "hung_ignoring_interrupt",
                                      "stuck_in_native_code", "json_list", "json_dict", "old_format",
-                                     "renamed_cell_id"])
+                                     "renamed_cell_id", "slow_answer"])
 def test_broken_submission_gets_its_expected_outcome(broken_class, student):
     _, run, expected, _ = broken_class
     result = results_by_key(run)[(student, ASSIGNMENT)]
@@ -149,6 +171,34 @@ def test_a_cell_that_never_answers_the_interrupt_is_skipped_and_named(broken_cla
     assert "skipped" in result.reason and "fresh kernel" in result.reason, result.reason
     executed = nbformat.read(course.executed_notebook("hung_ignoring_interrupt", ASSIGNMENT), as_version=4)
     assert any(o.get("ename") == "CellSkipped" for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_a_test_stopped_at_the_time_limit_is_reported_as_a_time_out_not_a_failed_test(broken_class):
+    """A right answer too slow for its test: the feedback's message, grades.csv's notes, tests.csv's count and the
+    summary's attention list all say the time limit; nothing says "hidden test failed"."""
+    import csv
+
+    course, run, _, _ = broken_class
+    result = results_by_key(run)[("slow_answer", ASSIGNMENT)]
+    lost = {t.grade_id: t for t in result.tests if not t.manual and t.points != t.max_points}
+    assert set(lost) == {SLOW_TEST}, {g: t.message for g, t in lost.items()}
+    message = lost[SLOW_TEST].message
+    assert message == f"did not finish within the time limit of {GRADING_CELL_TIMEOUT_S} s per cell", message
+    assert lost[SLOW_TEST].stopped == "time limit"
+    with open(course.reports_dir / "grades.csv", newline="", encoding="utf-8") as handle:
+        notes = {row["folder"]: row["notes"] for row in csv.DictReader(handle)}
+    assert f"{ASSIGNMENT}: {SLOW_TEST} stopped at the time limit ({message})" in notes["slow_answer"], notes["slow_answer"]
+    assert "hidden test failed" not in notes["slow_answer"] and "time limit" not in notes["control"]
+    with open(course.reports_dir / "tests.csv", newline="", encoding="utf-8") as handle:
+        rows = {(row["assignment"], row["test"]): row for row in csv.DictReader(handle)}
+    assert rows[(ASSIGNMENT, SLOW_TEST)]["timed_out"] == "1", rows[(ASSIGNMENT, SLOW_TEST)]
+    assert all(row["timed_out"] == "0" for key, row in rows.items() if key != (ASSIGNMENT, SLOW_TEST))
+    summary = (course.reports_dir / "summary.html").read_text(encoding="utf-8")
+    assert f"stopped at a limit: {SLOW_TEST} (time limit)" in summary
+    page = feedback_path(course, result).read_text(encoding="utf-8")
+    assert "did not finish within the time limit" in page and "hidden test failed" not in page
+    row = next(line for line in page.splitlines() if f"<code>{SLOW_TEST}</code>" in line)
+    assert 'class="cf-timed"' in row and "<td>timed out</td>" in row, row
 
 
 def test_renamed_graded_cells_are_named_in_the_note(broken_class):

@@ -80,3 +80,33 @@ def test_the_graders_kernel_scores_every_variant_exactly_as_the_full_plain_run(v
     for run in variant_runs.values():  # no sandbox may be running when the cgroups are counted
         run.result()
     assert remove_cgroups() == 0, "a finished sandbox left a cgroup in use"
+
+
+def test_the_report_counts_what_each_test_cell_caught():
+    """`make mutants`'s table, on outcomes written by hand: a cell catches a wrong answer when it gives it less
+    than its points; "only here" counts the ones no other cell of the function caught; a variant whose code
+    failed and the alternatives count for no cell."""
+    from coursekit.mutants import VariantOutcome, catches_by_cell, catches_report
+
+    def outcome(name, kind="wrong", setup_error="", **scores):
+        return VariantOutcome("nb", "f", name, kind, scores=scores, setup_error=setup_error)
+
+    outcomes = [outcome("a", t_one=(0.0, 1.0), t_two=(2.0, 2.0)),     # caught by t_one alone
+                outcome("b", t_one=(0.0, 1.0), t_two=(1.0, 2.0)),     # by both (partial credit still counts)
+                outcome("c", t_one=(1.0, 1.0), t_two=(2.0, 2.0)),     # by neither (a survivor)
+                outcome("d", setup_error="variant code failed: SyntaxError"),
+                outcome("e", kind="alternative", t_one=(0.0, 1.0), t_two=(0.0, 2.0)),
+                VariantOutcome("nb", "g", "z", "wrong", scores={"t_g": (0.0, 3.0)})]
+    assert catches_by_cell(outcomes) == {"f": {"t_one": (2, 1, 3), "t_two": (1, 0, 3)}, "g": {"t_g": (1, 1, 1)}}
+    assert catches_report(outcomes) == ["   f: t_one 2/3 (1 only here), t_two 1/3", "   g: t_g 1/1 (1 only here)"]
+
+
+def test_every_test_cell_listed_for_a_function_catches_a_wrong_answer(variant_run):
+    """A test cell that catches none of its function's wrong answers does no work `tests/answers` shows:
+    either a wrong answer that only it catches is missing, or the cell checks nothing new."""
+    from coursekit.mutants import catches_by_cell
+
+    assignment, (_, outcomes) = variant_run
+    idle = [f"{function}/{gid}" for function, cells in catches_by_cell(outcomes).items()
+            for gid, (caught, _, _) in cells.items() if caught == 0]
+    assert not idle, f"{assignment}: test cells that catch no wrong answer: {idle}"

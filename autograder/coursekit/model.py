@@ -31,6 +31,7 @@ class TestOutcome:
     manual_score: float | None = None  # what a grader entered in the formgrader, if anything
     hidden: bool = False  # the cell holds hidden tests: its kernel output is never shown
     comment: str = ""  # a grader's comment on a written answer, from the formgrader (shown in the feedback)
+    stopped: str = ""  # the grader's limit that stopped this test cell ("time limit", "output limit"), else ""
 
     def __post_init__(self) -> None:
         if self.auto_points is None and self.manual_score is None:

@@ -214,6 +214,32 @@ def _run_variants(assignment: str, answers: ModuleType, workdir: Path, sandboxed
     return problems, outcomes
 
 
+def catches_by_cell(outcomes: list[VariantOutcome]) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """graded function -> test cell -> (wrong answers it caught, of them the ones no other cell caught, the
+    function's wrong answers that ran): which cell does the work. A variant whose code failed counts for no cell."""
+    table: dict[str, dict[str, tuple[int, int, int]]] = {}
+    by_function: dict[str, list[VariantOutcome]] = {}
+    for outcome in outcomes:
+        if outcome.kind == "wrong" and not outcome.setup_error and outcome.scores:
+            by_function.setdefault(outcome.function, []).append(outcome)
+    for function, wrong in by_function.items():
+        cells = list(dict.fromkeys(gid for o in wrong for gid in o.scores))
+        caught = {o.name: {gid for gid, (score, most) in o.scores.items() if score < most} for o in wrong}
+        table[function] = {gid: (sum(gid in c for c in caught.values()), sum(c == {gid} for c in caught.values()),
+                                 len(wrong)) for gid in cells}
+    return table
+
+
+def catches_report(outcomes: list[VariantOutcome]) -> list[str]:
+    """The lines `make mutants` prints under a notebook: per graded function, what each test cell caught."""
+    lines = []
+    for function, cells in catches_by_cell(outcomes).items():
+        parts = [f"{gid} {caught}/{total}" + (f" ({alone} only here)" if alone else "")
+                 for gid, (caught, alone, total) in cells.items()]
+        lines.append(f"   {function}: " + ", ".join(parts))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     failed = False
@@ -224,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
             print("   solution:", problem)
         for outcome in outcomes:
             print("  ", outcome.describe())
+        print("   wrong answers each test cell caught, per graded function:")
+        for line in catches_report(outcomes):
+            print(line)
         bad = [o for o in outcomes if not o.as_expected]
         print(f"   {len(outcomes) - len(bad)} of {len(outcomes)} variants as expected")
         failed = failed or bool(problems) or bool(bad)

@@ -135,6 +135,8 @@ def _write_grades_csv(course, run) -> None:
                     notes.append(f"{a}: {result.reason}")
                 elif result is not None and result.status == GRADED and result.reason:
                     notes.append(f"{a}: note: {result.reason}")
+                if result is not None and result.status == GRADED:
+                    notes += [f"{a}: {t.grade_id} stopped at the {t.stopped} ({t.message})" for t in result.tests if t.stopped]
                 if result is not None and result.status != MISSING and not result.sandboxed:
                     notes.append(f"{a}: graded WITHOUT the sandbox (UNSAFE=1)")
                 if result is not None:
@@ -163,6 +165,8 @@ def test_rows(course, run) -> list[dict]:
             rows.append({"assignment": assignment, "test": grade_id, "kind": "manual" if is_solution(cell) else "auto",
                          "max_points": f"{most:g}", "students": len(tests),
                          "full_points": sum(p >= most for p in scored), "lost_points": sum(p < most for p in scored),
+                         "timed_out": sum(t.stopped == "time limit" for t in tests),
+                         "output_limit": sum(t.stopped == "output limit" for t in tests),
                          "pending": len(tests) - len(scored),
                          "mean_points": f"{sum(scored) / len(scored):.2f}" if scored else ""})
     return rows
@@ -171,8 +175,8 @@ def test_rows(course, run) -> list[dict]:
 def _write_tests_csv(course, run) -> None:
     rows = test_rows(course, run)
     with open(course.reports_dir / "tests.csv", "w", newline="", encoding="utf-8") as handle:
-        fields = ["assignment", "test", "kind", "max_points", "students", "full_points", "lost_points", "pending",
-                  "mean_points"]
+        fields = ["assignment", "test", "kind", "max_points", "students", "full_points", "lost_points", "timed_out",
+                  "output_limit", "pending", "mean_points"]
         writer = InertWriter(handle)
         writer.writerow(fields)
         writer.writerows([[row[f] for f in fields] for row in rows])

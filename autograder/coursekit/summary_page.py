@@ -101,6 +101,9 @@ def write_summary_html(course, run) -> None:
                 why = result.reason
             elif result.status == GRADED and result.pending_manual:
                 why = f"written answers to grade: {', '.join(result.pending_manual)}"
+            stopped = [f"{t.grade_id} ({t.stopped})" for t in result.tests if t.stopped] if result.status == GRADED else []
+            if stopped:  # a correct but slow answer loses these points: the TA may want to look
+                why = "; ".join(filter(None, [why, "stopped at a limit: " + ", ".join(stopped)]))
             if result.flags and result.status != MISSING:
                 why = "; ".join(filter(None, [why, "flagged: " + "; ".join(result.flags[:3])]))
             if why:

@@ -28,6 +28,8 @@ GRADER_ERRORS = {
     "OutputLimit": "stopped by the grader: its output passed the limit (print less)",
     "CellSkipped": "skipped: it did not stop when interrupted at its time limit",
 }
+# which limit each of them is (grades.csv and tests.csv count a test stopped at one apart from a failed one)
+LIMIT_OF = {"CellTimeoutError": "time limit", "OutputLimit": "output limit", "CellSkipped": "time limit"}
 
 
 def _is_test(cell) -> bool:
@@ -98,6 +100,7 @@ def messages(tests: list[TestOutcome], graded: NotebookNode, visible: dict[str, 
         own = grader_error(cells[test.grade_id]) if test.grade_id in cells else None
         if own:
             test.message = GRADER_ERRORS[own].format(timeout=timeout_s)
+            test.stopped = LIMIT_OF[own]
             continue
         shown = first_error(visible.get(test.grade_id, [])) if visible is not None and test.grade_id in visible else None
         described = docstrings.get(test.grade_id) or test.grade_id
