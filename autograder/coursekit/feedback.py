@@ -52,8 +52,8 @@ def _verdict(test) -> tuple[str, str]:
         return "waiting for a grader", "–"
     if test.manual:
         return ("not answered" if test.message == NO_ANSWER else "graded by hand"), f"{test.points:g}"
-    if test.stopped and test.points < test.max_points:  # the grader's limit, not a wrong answer: said as such
-        return ("timed out" if test.stopped == "time limit" else "output limit"), f"{test.points:g}"
+    if test.stopped_word():  # the grader's limit, not a wrong answer: said as such
+        return test.stopped_word(), f"{test.points:g}"
     return ("passed" if test.points >= test.max_points else ("partly" if test.points > 0 else "failed")), f"{test.points:g}"
 
 

@@ -37,6 +37,12 @@ class TestOutcome:
         if self.auto_points is None and self.manual_score is None:
             self.auto_points = self.points
 
+    def stopped_word(self) -> str:
+        """How a result names a test the grader's limit stopped ("" when none did or it kept its points)."""
+        if not self.stopped or self.points is None or self.points >= self.max_points:
+            return ""
+        return "timed out" if self.stopped == "time limit" else "stopped at the output limit"
+
     def effective(self) -> float | None:
         return self.manual_score if self.manual_score is not None else self.auto_points
 

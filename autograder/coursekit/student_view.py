@@ -118,9 +118,8 @@ def _shown(outputs: list) -> list:
 def verdict_line(test: TestOutcome) -> str:
     if test.points is None:
         return f"[graded by hand: waiting for a grader ({test.max_points:g} points)]\n"
-    word = "passed" if test.points >= test.max_points else ("partly passed" if test.points > 0 else "failed")
-    if test.stopped and test.points < test.max_points:
-        word = "timed out" if test.stopped == "time limit" else "stopped at the output limit"
+    word = test.stopped_word() or ("passed" if test.points >= test.max_points else
+                                   ("partly passed" if test.points > 0 else "failed"))
     line = f"[graded: {word}, {test.points:g} / {test.max_points:g} points"
     return line + (f": {test.message}]\n" if test.message and test.points < test.max_points else "]\n")
 
