@@ -100,3 +100,13 @@ def test_the_report_counts_what_each_test_cell_caught():
     assert catches_by_cell(outcomes) == {"f": {"t_one": (2, 1, 3), "t_two": (1, 0, 3)}, "g": {"t_g": (1, 1, 1)}}
     assert catches_report(outcomes) == ["   f: t_one 2/3 (1 only here), t_two 1/3", "   g: t_g 1/1 (1 only here)"]
 
+
+def test_every_test_cell_listed_for_a_function_catches_a_wrong_answer(variant_run):
+    """A test cell that catches none of its function's wrong answers does no work `tests/answers` shows:
+    either a wrong answer that only it catches is missing, or the cell checks nothing new."""
+    from coursekit.mutants import catches_by_cell
+
+    assignment, (_, outcomes) = variant_run
+    idle = [f"{function}/{gid}" for function, cells in catches_by_cell(outcomes).items()
+            for gid, (caught, _, _) in cells.items() if caught == 0]
+    assert not idle, f"{assignment}: test cells that catch no wrong answer: {idle}"

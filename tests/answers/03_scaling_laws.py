@@ -954,3 +954,170 @@ def predict_n_opt(N, D, loss, C_target):
 ''',
     },
 })
+
+# --- issue 28: properties the tests did not observe (each of these kept full marks before) ---
+WRONG["bootstrap_exponents"].update({
+    # rounds down: 0.8 * 240, 0.8 * 13 and 0.5 * 100 were the only sizes tested, where floor and round agree
+    "floor_subset_size": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(frac * n_runs)
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, size, replace=False))) for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+    # the last run can never be drawn (moves the width of a mean over 80 % of 400 values by 0.5 %)
+    "last_index_never_drawn": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(round(frac * n_runs))
+    draws = np.array([estimate(np.sort(rng.choice(n_runs - 1, size, replace=False))) for _ in range(n_boot)],
+                     dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+    # draws with replacement, keeps the distinct ones and tops up with the lowest unused indices: the right size,
+    # distinct and sorted, but the low indices are drawn far more often than the others
+    "unique_then_lowest_unused": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(round(frac * n_runs))
+    draws = []
+    for _ in range(n_boot):
+        picked = np.unique(rng.integers(0, n_runs, size))
+        unused = np.setdiff1d(np.arange(n_runs), picked)
+        draws.append(estimate(np.sort(np.concatenate([picked, unused[:size - picked.size]]))))
+    draws = np.array(draws, dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+    "indices_as_a_list": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(round(frac * n_runs))
+    draws = np.array([estimate(sorted(int(i) for i in rng.choice(n_runs, size, replace=False)))
+                      for _ in range(n_boot)], dtype=float)
+    lo, hi = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+    "draws_as_a_list_of_tuples": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(round(frac * n_runs))
+    draws = [tuple(estimate(np.sort(rng.choice(n_runs, size, replace=False)))) for _ in range(n_boot)]
+    lo, hi = np.percentile(np.array(draws), [10, 90], axis=0)
+    return {"a": (float(lo[0]), float(hi[0])), "b": (float(lo[1]), float(hi[1])), "draws": draws}
+''',
+    "intervals_as_arrays": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(round(frac * n_runs))
+    draws = np.array([estimate(np.sort(rng.choice(n_runs, size, replace=False))) for _ in range(n_boot)], dtype=float)
+    return {"a": np.percentile(draws[:, 0], [10, 90]), "b": np.percentile(draws[:, 1], [10, 90]), "draws": draws}
+''',
+})
+ALTERNATIVE["bootstrap_exponents"].update({
+    # int32 indices from choice(shuffle=False) (the subset is still uniform), a loop, percentiles by hand
+    "int32_indices_loop_and_hand_percentiles": '''
+import math
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(math.floor(frac * n_runs + 0.5))
+    rows = []
+    for _ in range(n_boot):
+        subset = np.sort(rng.choice(n_runs, size=size, replace=False, shuffle=False)).astype(np.int32)
+        a, b = estimate(subset)
+        rows.append((float(a), float(b)))
+    def percentile(values, q):
+        v = sorted(values)
+        pos = (len(v) - 1) * q / 100.0
+        lo = int(math.floor(pos))
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+    a_col, b_col = [r[0] for r in rows], [r[1] for r in rows]
+    return {"a": (percentile(a_col, 10), percentile(a_col, 90)), "b": (percentile(b_col, 10), percentile(b_col, 90)),
+            "draws": np.asarray(rows, dtype=np.float64)}
+''',
+    "argsort_of_uniforms_float64_scalars": '''
+import numpy as np
+def bootstrap_exponents(estimate, n_runs, n_boot=100, frac=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    size = round(frac * n_runs)
+    draws = np.empty((n_boot, 2), dtype=np.float64)
+    for k in range(n_boot):
+        draws[k] = estimate(np.sort(np.argsort(rng.random(n_runs))[:size]))
+    (a_lo, b_lo), (a_hi, b_hi) = np.percentile(draws, [10, 90], axis=0)
+    return {"a": (a_lo, a_hi), "b": (b_lo, b_hi), "draws": draws}     # np.float64 is a float
+''',
+})
+
+WRONG["design_runs"].update({
+    # pass the three fixed draws of both laws, but miss the factor 1.41 on a third of the noise seeds
+    "four_sweeps_of_three_sizes": '''
+import math
+def design_runs(total_flops):
+    fractions = [1 / 64, 1 / 16, 1 / 4, 1.0]
+    runs = []
+    for f in fractions:
+        c = total_flops * f / (3 * sum(fractions))
+        for k in (-1, 0, 1):
+            n = math.sqrt(c / 120.0) * 2.0 ** k
+            runs.append((n, c / (6.0 * n)))
+    return runs
+''',
+    "four_sweeps_of_five_close_sizes": '''
+import math
+def design_runs(total_flops):
+    fractions = [1 / 64, 1 / 16, 1 / 4, 1.0]
+    runs = []
+    for f in fractions:
+        c = total_flops * f / (5 * sum(fractions))
+        for k in range(-2, 3):
+            n = math.sqrt(c / 120.0) * 1.5 ** k
+            runs.append((n, c / (6.0 * n)))
+    return runs
+''',
+})
+ALTERNATIVE["design_runs"].update({
+    "five_sweeps_integer_counts": '''
+import math
+def design_runs(total_flops):
+    fractions = [1 / 256, 1 / 64, 1 / 16, 1 / 4, 1.0]
+    runs = []
+    for f in fractions:
+        c = total_flops * f / (7 * sum(fractions))
+        for k in range(-3, 4):
+            n = int(math.sqrt(c / 120.0) * 2.0 ** k)
+            runs.append((n, int(c / (6.0 * n))))      # rounded down: never over the budget
+    return runs
+''',
+})
+
+WRONG["predict_n_opt"].update({
+    "ignores_C_target": '''
+def predict_n_opt(N, D, loss, C_target):
+    return float(compute_optimal(TARGET_BUDGET, fit_chinchilla(N, D, loss))[0])   # the module's budget, not C_target
+''',
+    "one_element_array": '''
+import numpy as np
+def predict_n_opt(N, D, loss, C_target):
+    return compute_optimal(np.array([C_target], dtype=float), fit_chinchilla(N, D, loss))[0]
+''',
+})
+ALTERNATIVE["predict_n_opt"].update({
+    "log_space_numpy_float64": '''
+import numpy as np
+def predict_n_opt(N, D, loss, C_target):
+    p = fit_chinchilla(N, D, loss)
+    s = p["alpha"] + p["beta"]
+    log_n = (np.log(p["alpha"] * p["A"]) - np.log(p["beta"] * p["B"]) + p["beta"] * np.log(C_target / 6.0)) / s
+    return np.exp(np.float64(log_n))      # an np.float64, which is a Python float
+''',
+})

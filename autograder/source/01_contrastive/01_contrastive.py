@@ -331,7 +331,7 @@ plt.suptitle("columns: positive pairs; across columns: negatives")
 plt.show()
 
 # %% nbgrader={"grade_id": "test_augment", "grade": true, "points": 1}
-"""augment: shape/dtype kept, reproducible from the generator, noise-free views are shifts within max_shift."""
+"""augment: shape/dtype kept, reproducible from the generator, noise-free views are shifts within max_shift, shifts uniform and independent, noise independent per pixel and image."""
 _x = torch.rand(6, 8, 8, generator=torch.Generator().manual_seed(1)) + 0.5
 # Images with a single lit pixel at (row 4, column 3): the reference view for a shift (sx, sy) is simply
 # that pixel moved to (4 + sy, 3 + sx), so this check does not rely on your shift_images.
@@ -360,7 +360,7 @@ for _k in range(6):
                  f"to be that pixel moved by at most max_shift=1 row and column, got lit pixels "
                  f"{torch.nonzero(_clean[_k]).tolist()} with values {_clean[_k][_clean[_k] != 0].tolist()}.")
 ### BEGIN HIDDEN TESTS
-_B, _s = 300, 1
+_B, _s = 3000, 1                # 3000 views from a fixed generator seed: the uniformity check below has a computed power
 _seed = 3  # per-submission seed
 _imgs = torch.rand(_B, 6, 6, generator=torch.Generator().manual_seed(_seed), dtype=torch.float64) + 0.5
 _z = torch.zeros(64, 8, 8, dtype=torch.float64)
@@ -382,21 +382,21 @@ with warnings.catch_warnings():
     _d = frozen(augment(_imgs[:4], torch.Generator().manual_seed(9), max_shift=1, noise_std=0.1))
     _e_view_dtype_name = frozen(_e_view_dtype(_e))
 ### HIDDEN CHECKS
-def _ref_shift_one(img, sx, sy):
-    H, W = img.shape
-    padded = F.pad(img, (W, W, H, H))            # zero frame, then crop the shifted window
-    return padded[H - sy:2 * H - sy, W - sx:2 * W - sx]
-
-def _find_shift(view, img, s):
-    hits = [(sx, sy) for sx in range(-s, s + 1) for sy in range(-s, s + 1)
-            if torch.equal(view, _ref_shift_one(img, sx, sy))]
-    return hits[0] if len(hits) == 1 else None
+def _ref_shifted_batch(imgs, sx, sy):
+    """Every image shifted by (sx, sy), zero fill (pad with a zero frame, then crop the shifted window)."""
+    H, W = imgs.shape[1:]
+    padded = F.pad(imgs, (W, W, H, H))
+    return padded[:, H - sy:2 * H - sy, W - sx:2 * W - sx]
 
 assert _views.dtype == torch.float64, f"augment changed the dtype: float64 in, {_views.dtype} out."
-_shifts = [_find_shift(_views[b], _imgs[b], _s) for b in range(_B)]
-_bad = [b for b, sh in enumerate(_shifts) if sh is None]
+assert tuple(_views.shape) == tuple(_imgs.shape), \
+    f"augment of {tuple(_imgs.shape)} images: expected views of the same shape, got {tuple(_views.shape)}."
+_cands = [(sx, sy) for sx in range(-_s, _s + 1) for sy in range(-_s, _s + 1)]
+_match = torch.stack([(_views == _ref_shifted_batch(_imgs, sx, sy)).flatten(1).all(1) for sx, sy in _cands], 1)
+_bad = torch.nonzero(_match.sum(1) != 1).flatten().tolist()
 assert not _bad, (f"augment with noise_std=0, max_shift=1: expected every view to be a zero-filled shift of its image, "
                   f"got {len(_bad)} of {_B} views that are not (first: view {_bad[:1]}). Hint: wrap-around?")
+_shifts = [_cands[int(i)] for i in _match.float().argmax(1)]
 _sx = [sh[0] for sh in _shifts]
 _sy = [sh[1] for sh in _shifts]
 assert set(_sx) == {-1, 0, 1} and set(_sy) == {-1, 0, 1}, \
@@ -406,9 +406,29 @@ assert len(set(_shifts)) == 9, \
     f"augment: only {len(set(_shifts))} of the 9 (dx, dy) combinations occurred in {_B} images; dx and dy must be independent."
 _agree = sum(a == b for a, b in zip(_sx, _sy)) / _B
 assert _agree < 0.6, f"augment: dx == dy for {_agree:.0%} of the images; draw them independently (expected about 33%)."
+# Uniform and independent: chi-square of the 9 (dx, dy) counts, 8 degrees of freedom, level 1e-6 (critical value
+# 42.70). A correct sampler fails with probability 1e-6; one that gives one shift value 25 % more weight on one axis
+# (noncentrality 94) fails with probability > 0.9998, 20 % (noncentrality 60) with probability > 0.95; rounding a
+# uniform float (half weight at -s and s, noncentrality 797) always fails.
+_cells = np.zeros(9)
+for _sh in _shifts:
+    _cells[_cands.index(_sh)] += 1
+_chi = float(((_cells - _B / 9) ** 2 / (_B / 9)).sum())
+assert _chi <= 42.70, \
+    (f"augment, max_shift=1 over {_B} images: counts of the 9 (dx, dy) pairs {_cells.astype(int).tolist()} are not "
+     f"uniform (chi-square {_chi:.1f} with 8 degrees of freedom; a uniform sampler stays below 42.70 with probability "
+     f"1 - 1e-6). Hint: every integer shift in -max_shift..max_shift equally likely, dx and dy independent.")
 _m, _sd = float(_noisy.mean()), float(_noisy.std())
 assert abs(_m) < 0.05 and abs(_sd - 0.5) < 0.03, \
     f"augment, noise_std=0.5 on blank images: noise mean {_m:.3f} (expected about 0), std {_sd:.3f} (expected about 0.5)."
+# Each pixel of each image its own noise: the 64 per-pixel means over the 64 images, and the 64 per-image means, each
+# have a spread of 0.5 / 8 = 0.0625 (63 s^2 / 0.0625^2 is chi-square with 63 degrees of freedom: a sample std s above
+# 0.15 has probability < 1e-30); noise shared by the images (or by the pixels of an image) gives a spread near 0.5.
+_pix_sd, _img_sd = float(_noisy.mean(0).std()), float(_noisy.mean((1, 2)).std())
+assert _pix_sd < 0.15 and _img_sd < 0.15, \
+    (f"augment, noise_std=0.5 on 64 blank 8x8 images: the std of the per-pixel means over the images is {_pix_sd:.3f} "
+     f"and of the per-image means {_img_sd:.3f} (both about 0.06 for independent noise). Hint: every pixel of every "
+     f"image gets its own noise.")
 assert not torch.equal(_c, _d), "augment: different seeds gave identical views; use the generator for the noise too."
 assert _e_view_dtype_name == str(torch.float32), \
     f"augment changed the dtype: float32 in, {_e_view_dtype_name} out."
@@ -508,7 +528,9 @@ assert np.allclose(np.diag(_self), 1.0, atol=1e-10), \
 # **Spec.** `random_spans(lines, length, generator)`: `lines` a list of strings, `length` a positive int,
 # `generator` a CPU `torch.Generator`. Returns a list with one span per line, in order: `line[s:s + length]`, with
 # each start $s$ drawn from `generator` (for example `torch.randint(..., generator=generator)`), uniformly over **all**
-# $L - \ell + 1$ starts. A line shorter than `length` raises a `ValueError` that says which line is too short.
+# $L - \ell + 1$ starts, each line over its own starts. A line shorter than `length` raises a `ValueError` that says
+# which line is too short. The tests check uniformity on about 12 000 spans drawn in one call (a loop over the lines,
+# one draw each, takes about 0.1 s; keep a call on 12 000 lines under 2 s on a laptop CPU).
 
 # %% nbgrader={"grade_id": "random_spans", "solution": true}
 def random_spans(lines: list[str], length: int, generator: torch.Generator) -> list[str]:
@@ -579,21 +601,51 @@ for _line, _span in zip(_lines, _a):
         f"random_spans: expected a 6-character piece of {_line!r}, got {_span!r}."
 assert _a == _b, "random_spans: two calls with generators seeded alike gave different spans. Hint: draw from `generator`."
 ### BEGIN HIDDEN TESTS
-_line = "abcdefghij"                             # every start gives a different span
+# Fixed seeds (not per-submission): the power of the uniformity checks below must not depend on the draw.
+_line = "abcdefghij"                             # 7 starts of 4 characters, each giving a different span
+_short, _long = "abcdefg", "klmnopqrstuvwxyz"     # 4 and 13 starts of 4 characters (all letters distinct)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _many = frozen(random_spans([_line] * 600, 4, torch.Generator().manual_seed(5)))
+    _many = frozen(random_spans([_line] * 10500, 4, torch.Generator().manual_seed(5)))
+    _mixed = frozen(random_spans([_short, _long] * 1000, 4, torch.Generator().manual_seed(7)))
     _exact = frozen(random_spans(["xyz", "hello"], 3, torch.Generator().manual_seed(1)))
     _other = frozen(random_spans([_line] * 20, 4, torch.Generator().manual_seed(6)))
 ### HIDDEN CHECKS
-_starts = [_line.find(_sp) for _sp in _many]
-assert all(len(_sp) == 4 for _sp in _many) and min(_starts) >= 0, \
-    f"random_spans: expected 4-character pieces of {_line!r}, got for example {_many[:3]!r}."
+def _chi_square(counts):
+    """Pearson's statistic of counts against equal cell probabilities."""
+    counts = np.asarray(counts, dtype=np.float64)
+    expected = counts.sum() / len(counts)
+    return float(((counts - expected) ** 2 / expected).sum())
+
+assert isinstance(_many, list) and len(_many) == 10500 and all(isinstance(_sp, str) for _sp in _many), \
+    f"random_spans of 10500 lines: expected a list of 10500 strings, got {type(_many).__name__} of {len(_many)}."
+_starts = [_line.find(_sp) if len(_sp) == 4 else -1 for _sp in _many]
+assert min(_starts) >= 0, f"random_spans: expected 4-character pieces of {_line!r}, got for example {_many[:3]!r}."
 _counts = np.bincount(_starts, minlength=7)
 assert set(_starts) == set(range(7)), \
     (f"random_spans on a 10-character line with length 4: starts seen {sorted(set(_starts))}; every start 0..6 should "
      f"occur. Hint: how many valid starts are there?")
-assert _counts.min() >= 55, f"random_spans: start counts {_counts.tolist()} over 600 draws are far from uniform (about 86 each)."
+# Uniformity, chi-square with 6 degrees of freedom at level 1e-6 (critical value 38.26): a uniform sampler fails with
+# probability 1e-6; one that gives a single start 25 % more or less weight than the others (noncentrality 109) fails
+# with probability > 0.99999, 20 % (noncentrality 70) with probability > 0.994; rounding a uniform float to the nearest
+# start (half weight at both ends, noncentrality 729) always fails.
+_chi = _chi_square(_counts)
+assert _chi <= 38.26, (f"random_spans: start counts {_counts.tolist()} over 10500 draws on a 10-character line (length 4) "
+                       f"are not uniform (chi-square {_chi:.1f} with 6 degrees of freedom; a uniform sampler stays below "
+                       f"38.26 with probability 1 - 1e-6). Hint: every start 0..L-length equally likely.")
+for _offset, _which, _text, _k, _crit in ((0, "7-character", _short, 4, 30.66), (1, "16-character", _long, 13, 50.83)):
+    _st = [_text.find(_sp) if len(_sp) == 4 else -1 for _sp in _mixed[_offset::2]]
+    assert min(_st) >= 0, (f"random_spans on alternating lines of 7 and 16 characters: expected 4-character pieces "
+                           f"of each line, got for example {_mixed[:4]!r}.")
+    _c = np.bincount(_st, minlength=_k)
+    assert set(_st) == set(range(_k)), \
+        (f"random_spans on alternating lines of 7 and 16 characters (length 4): starts seen on the {_which} lines "
+         f"{sorted(set(_st))}; every start 0..{_k - 1} should occur. Hint: each line has its own number of starts.")
+    # chi-square with k - 1 degrees of freedom at level 1e-6 (critical values 30.66 and 50.83 for 3 and 12)
+    assert _chi_square(_c) <= _crit, \
+        (f"random_spans on alternating lines of 7 and 16 characters (length 4): start counts on the {_which} lines "
+         f"{_c.tolist()} are not uniform (chi-square {_chi_square(_c):.1f}, limit {_crit}). Hint: each line's start is "
+         f"uniform over that line's own valid starts.")
 assert _exact[0] == "xyz" and _exact[1] in "hello", f"random_spans with a line exactly `length` long: got {_exact!r}."
 assert _other != _many[:20], "random_spans: different seeds gave the same spans; draw every start from the generator."
 assert len(set(_many[:20])) > 1, "random_spans: every line got the same start; draw one start per line."
@@ -1288,7 +1340,8 @@ for _mi, _want, _got in zip(_mis, [1, 2, 21, 666, 22027, 219696], _answers):
 #
 # **Spec.** `cosine_critic_ceiling(N, tau)`: `N` an integer $\ge 1$, `tau` a positive float. Returns the right-hand
 # side in nats as a Python `float` ($0$ for $N = 1$, where there is nothing to tell apart), accurate for $\tau$ from
-# $10^{-3}$ to $10^3$ and $N$ up to $10^9$. At $\tau = 10^{-3}$, $e^{2/\tau} = e^{2000}$ overflows: write the formula
+# $10^{-3}$ to $10^3$ and $N$ up to $10^9$ (the tests allow $10^{-7}$ nats: compute in float64, as Python's own floats
+# do, not in float32). At $\tau = 10^{-3}$, $e^{2/\tau} = e^{2000}$ overflows: write the formula
 # with $e^{-2/\tau}$ (which underflows harmlessly to $0$), e.g. with `math.log1p`.
 
 # %% nbgrader={"grade_id": "cosine_critic_ceiling", "solution": true}
@@ -1332,7 +1385,7 @@ for _N, _tau in [(2, 1.0), (16, 1.0), (16, 0.1), (64, 1.0), (64, 0.1)]:
         assert _best >= _ceil - 1e-3, f"N=2: the ceiling {_ceil:.4f} should be reached, got {_best:.4f}"
 
 # %% nbgrader={"grade_id": "test_cosine_critic_ceiling", "grade": true, "points": 1}
-"""cosine_critic_ceiling: value in nats for N=512, tau=1, and no overflow at tau = 1e-3."""
+"""cosine_critic_ceiling: value in nats for N=512, tau=1, no overflow at tau = 1e-3, a Python float (not a tensor)."""
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     _got = float(cosine_critic_ceiling(512, 1.0))
@@ -1345,8 +1398,13 @@ check_close("cosine_critic_ceiling(512, 1e-3)", _small_tau, math.log(512), atol=
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _cases = [(2, 0.5), (8, 0.1), (64, 2.0), (1000, 1000.0), (10 ** 9, 0.05), (10 ** 9, 1e-3), (3, 1e3), (1, 0.5)]
-    _got_cases = [frozen(float(cosine_critic_ceiling(_N, _tau))) for _N, _tau in _cases]
+    _got_cases = [frozen(cosine_critic_ceiling(_N, _tau)) for _N, _tau in _cases]
 ### HIDDEN CHECKS
+# The spec says a Python float: a 0-dim tensor or a float32 number is not one (numpy's float64 is a float subclass).
+for (_N, _tau), _g_c in zip(_cases, _got_cases):
+    assert isinstance(_g_c, float), \
+        (f"cosine_critic_ceiling({_N}, {_tau}): expected a Python float, got {type(_g_c).__name__} {_g_c!r}. "
+         f"Hint: float(...) or .item() turns a tensor into a float.")
 def _ref_ceiling(N, tau):
     return math.log(N) - float(np.logaddexp(0.0, math.log(N - 1) - 2.0 / tau)) if N > 1 else 0.0
 
@@ -1417,7 +1475,7 @@ print(f"E_x~p(x)[p(x|c)/p(x)] = {_mean_ratio:.4f}   (exactly 1 in expectation)")
 assert abs(_mean_r - gaussian_mi(_rho, _d)) < 0.01 and abs(_mean_ratio - 1) < 0.02
 
 # %% nbgrader={"grade_id": "test_gaussian_mi", "grade": true, "points": 1}
-"""gaussian_mi: closed form in nats for a float rho and for a tensor of rhos (dtype kept)."""
+"""gaussian_mi: closed form in nats; a float rho gives a Python float, a tensor of rhos a tensor (dtype kept)."""
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     _got_pos = float(gaussian_mi(0.5, 3))
@@ -1435,7 +1493,7 @@ _cases = [(0.3, 1), (-0.3, 1), (0.9, 5), (-0.75, 20), (0.999, 2), (0.0, 7)]
 _rhos = torch.tensor([-0.9, -0.2, 0.4, 0.95], dtype=torch.float64)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    _got_cases = [frozen(float(gaussian_mi(_rho, _d))) for _rho, _d in _cases]
+    _got_cases = [frozen(gaussian_mi(_rho, _d)) for _rho, _d in _cases]
     _got = frozen(gaussian_mi(_rhos, 4))
     _got32 = frozen(gaussian_mi(_rhos.float(), 4))
 ### HIDDEN CHECKS
@@ -1443,6 +1501,10 @@ def _ref_gmi(rho, d):
     return -0.5 * d * np.log1p(-np.asarray(rho, dtype=np.float64) ** 2)
 
 for (_rho, _d), _got_c in zip(_cases, _got_cases):
+    # float in -> float out (numpy's float64 is a float subclass; a 0-dim tensor is not)
+    assert isinstance(_got_c, float), \
+        (f"gaussian_mi({_rho}, {_d}) with a float rho: expected a Python float, got {type(_got_c).__name__} "
+         f"{_got_c!r}. Hint: a float rho gives a float, a tensor of rhos a tensor.")
     check_close(f"gaussian_mi({_rho}, {_d})", _got_c, _ref_gmi(_rho, _d), atol=1e-10, rtol=1e-10,
                 hint="Hint: the MI depends on rho only through rho squared.")
 assert torch.is_tensor(_got) and _got.dtype == torch.float64 and _got.shape == (4,), \
@@ -1569,7 +1631,9 @@ print(f"({time.time() - _t0:.2f} s)")
 # **Spec.** `train_critic(f, f_prime, sample_pairs, steps, lr=1e-2, tau=1.0, loss_fn=None)`:
 # * `f`, `f_prime`: `torch.nn.Module`s mapping `(N, d)` to `(N, m)`; `sample_pairs()`: a function with no argument
 #   that returns a new batch `(c, x)`, two `(N, d)` tensors, row $i$ of both from the same pair;
-# * make **one** `torch.optim.Adam` over the parameters of both networks with learning rate `lr`, then for each of
+# * make **one** `torch.optim.Adam` over the parameters of both networks with learning rate `lr` (Adam's default betas
+#   and eps; no gradient clipping or other change to its step: the tests replay your steps with that optimiser and
+#   compare the parameters to $10^{-5}$), once, before the loop, then for each of
 #   the `steps` steps: draw a batch, compute the loss with **one** call of `loss_fn` (`None` means your
 #   `info_nce_loss`, looked up when the function runs; the tests pass their own, so this part does not depend on
 #   Part C), clear the old gradients, backpropagate, step;
@@ -1629,7 +1693,7 @@ def critic_estimate(f, f_prime, sample_pairs, n_batches: int) -> float:
     return float(np.mean(estimates))
 
 # %% nbgrader={"grade_id": "test_train_critic_steps", "grade": true, "points": 1}
-"""train_critic: one fresh batch and one loss_fn call per step, losses returned as floats, loss of the batch before its step."""
+"""train_critic: one fresh batch and one loss_fn call per step, losses as floats, loss before its step; one Adam kept across steps at the lr passed in, plain steps, old gradients cleared."""
 _calls = {"batches": 0, "losses": 0}
 _sampler = gaussian_pair_sampler(1.0, 16, 2, torch.Generator().manual_seed(7))
 
@@ -1677,10 +1741,63 @@ def _train_three_steps(f, fp, sampler, replay):
 
 
 _losses, _after = frozen(_train_three_steps(_f, _fp, _sampler, _replay))
+# The procedure, replayed in the checks: 4 steps at a non-default lr (0.05) and tau (0.7), started with stale
+# gradients of 1e6 on every parameter, with a loss whose scale changes from step to step (x1e4, x1, x1e2, x1e3).
+# Adam ignores a constant scale but not a changing one, so clipping the gradient at any norm below ~1e3 changes the
+# parameters; a fresh Adam per step moves every parameter by about +-lr from step 2 on; stale gradients that are not
+# cleared before the first backward move every parameter by lr in their direction.
+_seed_net_adam = 18  # per-submission seed
+_seed_adam = 19  # per-submission seed
+_loss_scales = (1e4, 1.0, 1e2, 1e3)
+
+
+def _train_four_scaled_steps(seed_net, seed):
+    """The parameters of f and f' (flattened, in order) after train_critic's 4 steps, and the losses it returned."""
+    f, fp = make_critic_networks(2, seed=seed_net)
+    for p in [*f.parameters(), *fp.parameters()]:
+        p.grad = torch.full_like(p, 1e6)                       # stale gradients: clear them before the backward pass
+    calls = []
+
+    def scaled_loss(z_c, z_x, tau):
+        calls.append(tau)
+        return _loss_scales[min(len(calls), 4) - 1] * reference_info_nce(z_c, z_x, tau)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        losses = train_critic(f, fp, gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(seed)), steps=4,
+                              lr=0.05, tau=0.7, loss_fn=scaled_loss)
+    return torch.cat([p.detach().flatten() for p in [*f.parameters(), *fp.parameters()]]), losses
+
+
+_params_adam, _losses_adam = frozen(_train_four_scaled_steps(_seed_net_adam, _seed_adam))
 ### HIDDEN CHECKS
 assert len(_losses) == 3 and all(isinstance(_v, float) for _v in _losses), f"train_critic(steps=3): got {_losses!r}."
 assert abs(_losses[2] - _after) > 1e-7, \
     "train_critic: the third loss equals the loss after the last step; record each loss before its optimiser step."
+
+
+def _ref_four_scaled_steps(seed_net, seed):
+    """One torch.optim.Adam (default betas and eps) at lr = 0.05 over both networks, the plain step, 4 steps."""
+    f, fp = make_critic_networks(2, seed=seed_net)
+    params = [*f.parameters(), *fp.parameters()]
+    opt = torch.optim.Adam(params, lr=0.05)
+    sampler = gaussian_pair_sampler(2.0, 32, 2, torch.Generator().manual_seed(seed))
+    losses = []
+    for scale in _loss_scales:
+        c, x = sampler()
+        loss = scale * reference_info_nce(f(c), fp(x), 0.7)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    return torch.cat([p.detach().flatten() for p in params]), losses
+
+
+_want_params, _want_losses = _ref_four_scaled_steps(_seed_net_adam, _seed_adam)
+check_close("train_critic: parameters after 4 Adam steps at lr=0.05", _params_adam, _want_params, atol=1e-5, rtol=1e-5,
+            hint="Hint: one Adam (default settings) at the lr passed in, made once before the loop and kept for every "
+                 "step; clear the old gradients before each backward pass; the plain optimiser step.")
+check_close("train_critic: 4 returned losses (lr=0.05, tau=0.7, scaled loss)", _losses_adam, _want_losses,
+            atol=1e-6, rtol=1e-5, hint="Hint: the loss of each fresh batch before its step, with the tau passed in.")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_train_critic_updates_both", "grade": true, "points": 1}
@@ -1840,7 +1957,8 @@ plt.show()
 # $$I(x_{t+k}; c_t) = I(x_{t+k}; x_t) = -\tfrac12 \log\big(1 - a^{2k}\big) \text{ nats}.$$
 #
 # **Spec.** `ar1_mutual_information(a, k)`: `a` a float with $|a| < 1$, `k` an integer $\ge 1$. Returns
-# $I(x_{t+k}; x_t)$ in nats as a Python `float`, accurate also when $a^{2k}$ is tiny (use `math.log1p`).
+# $I(x_{t+k}; x_t)$ in nats as a Python `float`, to a relative error of $10^{-9}$ (float64), also when $a^{2k}$ is tiny
+# (use `math.log1p`).
 
 # %% nbgrader={"grade_id": "ar1_mutual_information", "solution": true}
 def ar1_mutual_information(a: float, k: int) -> float:
@@ -1851,7 +1969,7 @@ def ar1_mutual_information(a: float, k: int) -> float:
 
 
 # %% nbgrader={"grade_id": "test_ar1_mutual_information", "grade": true, "points": 1}
-"""ar1_mutual_information: closed form in nats for a few (a, k), including a negative a and a tiny a^(2k)."""
+"""ar1_mutual_information: closed form in nats for a few (a, k), a negative a, a tiny a^(2k), a Python float (not a tensor)."""
 with warnings.catch_warnings():               # a warning on stderr would cost the cell its points
     warnings.simplefilter("ignore")
     _got = float(ar1_mutual_information(0.9, 1))
@@ -1864,9 +1982,13 @@ check_close("ar1_mutual_information(0.9, 3)", _got3, 0.3790466, atol=1e-6,
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _cases = [(0.5, 2), (-0.8, 1), (-0.8, 2), (0.999, 1), (0.3, 20), (0.99, 50)]
-    _got_cases = [frozen(float(ar1_mutual_information(_a, _k))) for _a, _k in _cases]
+    _got_cases = [frozen(ar1_mutual_information(_a, _k)) for _a, _k in _cases]
 ### HIDDEN CHECKS
 for (_a, _k), _g_c in zip(_cases, _got_cases):
+    # the spec says a Python float: a 0-dim tensor or a float32 number is not one (numpy's float64 is a float subclass)
+    assert isinstance(_g_c, float), \
+        (f"ar1_mutual_information({_a}, {_k}): expected a Python float, got {type(_g_c).__name__} {_g_c!r}. "
+         f"Hint: float(...) or .item() turns a tensor into a float.")
     _want = -0.5 * float(np.log1p(-(_a ** (2 * _k))))
     check_close(f"ar1_mutual_information({_a}, {_k})", _g_c, _want, atol=0, rtol=1e-9,
                 hint="Hint: -0.5 log(1 - a^(2k)); a tiny a^(2k) needs log1p, and a negative a is fine.")
@@ -2123,7 +2245,8 @@ check_close("nt_xent_loss gradient w.r.t. z1", _z1_grad, _z1_r.grad, atol=1e-10,
 # * `images` `(B, 8, 8)`; `optimizer` already holds the parameters of `encoder` and `head`;
 # * view 1, then view 2: `augment_fn(images, generator, max_shift, noise_std)` (two calls, in that order, so that a
 #   seed gives the same views everywhere);
-# * loss `loss_fn(head(encoder(v1)), head(encoder(v2)), tau)`; clear the old gradients, backpropagate, step;
+# * loss `loss_fn(head(encoder(v1)), head(encoder(v2)), tau)`; clear the old gradients, backpropagate, step (the plain
+#   `optimizer.step()`: no gradient clipping or rescaling; the tests compare your parameters with that step to $10^{-5}$);
 # * return the loss as a Python `float` (its value before the step).
 #
 # `None` means your `augment` and your `nt_xent_loss`, looked up when the function runs (so a later fix of Part A or
@@ -2252,7 +2375,7 @@ check_close("simclr_train_step: NT-Xent, tau=0.1, max_shift=2, noise 0.5", _got,
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_simclr_step_updates", "grade": true, "points": 1}
-"""simclr_train_step: one step changes every parameter of encoder and head, and each step uses only its own gradient."""
+"""simclr_train_step: one step changes every parameter of encoder and head; each step is the plain optimiser step on its own gradient (old ones cleared, no clipping), with the default tau, max_shift, noise_std."""
 _enc, _head = make_encoder(seed=3)
 _params = {f"encoder.{n}": p for n, p in _enc.named_parameters()}
 _params.update({f"head.{n}": p for n, p in _head.named_parameters()})
@@ -2282,6 +2405,36 @@ def _second_step(enc, head, opt, images, generator):
 
 
 _w_after = frozen(_second_step(_enc, _head, _opt, _imgs, _g_state))
+# The plain step with large gradients and stale ones: a fresh network whose every parameter holds a stale gradient of
+# 1e6, NT-Xent scaled by 1e4 (gradient norms far above any usual clipping threshold: clipping at a norm below ~1e3
+# shrinks the step at least tenfold), plain SGD at lr = 1e-5, and the defaults tau = 0.2, max_shift = 1,
+# noise_std = 0.2 (the call passes none of them).
+_seed_net_sgd = 12  # per-submission seed
+_seed_sgd = 13  # per-submission seed
+
+
+def _scaled_ntxent(z1, z2, tau):  # handed to simclr_train_step as its loss_fn
+    n = z1.shape[0]
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (u @ u.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    return 1e4 * F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
+
+def _plain_step_stale_grads(seed_net, seed, images):
+    """The returned loss and every parameter (flattened) after one simclr_train_step with the defaults."""
+    enc, head = make_encoder(seed=seed_net)
+    params = [*enc.parameters(), *head.parameters()]
+    for p in params:
+        p.grad = torch.full_like(p, 1e6)                       # stale gradients: clear them before the backward pass
+    opt = torch.optim.SGD(params, lr=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loss = simclr_train_step(enc, head, opt, images, torch.Generator().manual_seed(seed),
+                                 augment_fn=fixture_augment, loss_fn=_scaled_ntxent)
+    return loss, torch.cat([p.detach().flatten() for p in params])
+
+
+_loss_sgd, _params_sgd = frozen(_plain_step_stale_grads(_seed_net_sgd, _seed_sgd, digit_images[300:364]))
 ### HIDDEN CHECKS
 _g = torch.Generator().manual_seed(_seed)
 _v1, _v2 = fixture_augment(_imgs, _g, 1, 0.2), fixture_augment(_imgs, _g, 1, 0.2)
@@ -2290,6 +2443,28 @@ with torch.no_grad():
     _want_w = _enc1[1].weight - 0.5 * _enc1[1].weight.grad
 check_close("simclr_train_step: second SGD step = -lr x its own gradient", _w_after, _want_w, atol=1e-5,
             hint="Hint: gradients add up across backward() calls until they are cleared.")
+
+
+def _scaled_ntxent(z1, z2, tau):  # defined again: the checks' own copy, one that no student code has held
+    n = z1.shape[0]
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (u @ u.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    return 1e4 * F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
+_enc_r, _head_r = make_encoder(seed=_seed_net_sgd)
+_params_r = [*_enc_r.parameters(), *_head_r.parameters()]
+_g = torch.Generator().manual_seed(_seed_sgd)
+_imgs_r = digit_images[300:364]
+_v1, _v2 = fixture_augment(_imgs_r, _g, 1, 0.2), fixture_augment(_imgs_r, _g, 1, 0.2)
+_loss_r = _scaled_ntxent(_head_r(_enc_r(_v1)), _head_r(_enc_r(_v2)), 0.2)
+_loss_r.backward()
+with torch.no_grad():
+    _want_params = torch.cat([(p - 1e-5 * p.grad).flatten() for p in _params_r])
+check_close("simclr_train_step: defaults tau=0.2, max_shift=1, noise_std=0.2 (loss x 1e4)", _loss_sgd, float(_loss_r.detach()),
+            atol=1e-3, rtol=1e-5, hint="Hint: the defaults of the signature, passed through to augment_fn and loss_fn.")
+check_close("simclr_train_step: one plain SGD step, gradients ~1e4, stale gradients", _params_sgd, _want_params,
+            atol=1e-5, rtol=1e-5, hint="Hint: clear the old gradients before the backward pass; the optimiser's "
+                                       "plain step on this loss's gradient, unchanged (no clipping or rescaling).")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_simclr_step_learns", "grade": true, "points": 2}

@@ -418,7 +418,8 @@ check_close("50,000 tokens", _got_long, _ref_perplexity(_lp_long), atol=1e-6, rt
 # **Spec.** `loss_in_units(total_nll, n_tokens, n_bytes)`: `total_nll` the total natural-log NLL of a text (a float
 # $\ge 0$), `n_tokens` the number of tokens scored, `n_bytes` the number of UTF-8 bytes they cover (positive
 # integers). Return a `dict` with the four Python floats `"nats_per_token"`, `"bits_per_token"`, `"perplexity"`,
-# `"bits_per_byte"` as defined above.
+# `"bits_per_byte"` as defined above, each within a relative $10^{-9}$ of the formula: compute in float64 (Python's
+# `float`); float32 arithmetic (about 7 significant digits) is not precise enough.
 
 # %% nbgrader={"grade_id": "loss_in_units", "solution": true}
 def loss_in_units(total_nll, n_tokens, n_bytes) -> dict:
@@ -471,6 +472,11 @@ for _total, _n_tok, _n_bytes in _fixtures:
         _answers.append(frozen(loss_in_units(_total, _n_tok, _n_bytes)))
 ### HIDDEN CHECKS
 for (_total, _n_tok, _n_bytes), _units in zip(_fixtures, _answers):
+    assert isinstance(_units, dict) and all(isinstance(_units.get(_k), float) for _k in
+                                            ("nats_per_token", "bits_per_token", "perplexity", "bits_per_byte")), \
+        (f"total {_total}, {_n_tok} tokens: expected a dict of four Python floats, got "
+         f"{({_k: type(_v).__name__ for _k, _v in _units.items()} if isinstance(_units, dict) else type(_units))}"
+         f". Hint: float(...) converts a numpy or torch scalar.")
     check_close(f"total {_total}, {_n_tok} tokens: nats/token", _units["nats_per_token"], _total / _n_tok, atol=1e-9,
                 rtol=1e-9)
     check_close(f"total {_total}, {_n_tok} tokens: bits/token", _units["bits_per_token"],
@@ -560,9 +566,9 @@ for (_total, _n_tok, _n_bytes), _units in zip(_fixtures, _answers):
 #
 # **Spec.** `entropy(p, base=math.e)`, `cross_entropy(p, q, base=math.e)`, `kl_divergence(p, q, base=math.e)`:
 # `p`, `q` are numpy arrays (or lists) of probabilities along the **last** axis, with any leading shape (a batch
-# of distributions). Return a float64 array of the leading shape (a scalar for 1-D input), in units of `base`
-# (`base=2`: bits). Follow the zero conventions above: never return `nan` for valid input, return `inf` where
-# the quantity is infinite.
+# of distributions). Return a float64 array of the leading shape (a scalar for 1-D input; float64 also for float32
+# input), in units of `base` (`base=2`: bits). Follow the zero conventions above: never return `nan` for valid
+# input, return `inf` where the quantity is infinite.
 
 # %% nbgrader={"grade_id": "entropy", "solution": true}
 def entropy(p, base=math.e):
@@ -630,7 +636,7 @@ plt.tight_layout()
 plt.show()
 
 # %% nbgrader={"grade_id": "test_entropy", "grade": true, "points": 2}
-"""entropy: uniform distributions, bits, 0 log 0 = 0, batches over the last axis, float32 input."""
+"""entropy: uniform distributions, bits, 0 log 0 = 0, batches over the last axis, float32 input, a float64 result."""
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got_u4 = entropy(np.full(4, 0.25))
@@ -665,6 +671,11 @@ def _ref_entropy(p, base=math.e):
     return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1) / math.log(base)
 
 
+for _what, _got in [*((f"base {_b:.3g}", _g) for _b, _g in zip(_bases, _got_bases)), ("float32 input", _got32)]:
+    _dtype = getattr(_got, "dtype", type(_got).__name__)
+    assert isinstance(_got, float) or str(_dtype) in ("float64", "torch.float64"), (
+        f"entropy, {_what}: expected a float64 result, got {_dtype}. "
+        f"Hint: the spec asks for float64 whatever the input's dtype (float32 keeps about 7 digits).")
 for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (3,5,7), base {_base:.3g}", _got, _ref_entropy(_p, _base), atol=1e-6, rtol=1e-5,
                 hint="Hint: sum over the last axis only, divide by log(base); zeros contribute 0.")
@@ -674,7 +685,8 @@ check_close("deterministic distributions (list input)", _got_det, [0.0, 0.0], at
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_cross_entropy", "grade": true, "points": 2}
-"""cross_entropy: H(p, p) = H(p); order of arguments; 0 where p = 0 even if q = 0; inf where q = 0 < p; batches."""
+"""cross_entropy: H(p, p) = H(p); order of arguments; 0 where p = 0 even if q = 0; inf where q = 0 < p; batches;
+a float64 result, also for float32 input."""
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got_same = cross_entropy([0.5, 0.5], [0.5, 0.5], base=2)
@@ -709,6 +721,11 @@ def _ref_cross_entropy(p, q, base=math.e):
     return np.sum(np.where(p > 0, -p * lq, 0.0), axis=-1) / math.log(base)
 
 
+for _what, _got in [*((f"base {_b:.3g}", _g) for _b, _g in zip(_bases, _got_bases)), ("float32 input", _got32)]:
+    _dtype = getattr(_got, "dtype", type(_got).__name__)
+    assert isinstance(_got, float) or str(_dtype) in ("float64", "torch.float64"), (
+        f"cross_entropy, {_what}: expected a float64 result, got {_dtype}. "
+        f"Hint: the spec asks for float64 whatever the input's dtype (float32 keeps about 7 digits).")
 for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (2,3,9), base {_base:.3g}", _got, _ref_cross_entropy(_p, _q, _base), atol=1e-6,
                 rtol=1e-5, hint="Hint: sum over the last axis; p weights, log q.")
@@ -722,7 +739,7 @@ check_close("float32 batch", _got32, _ref_cross_entropy(_p.astype(np.float32), _
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_kl_divergence", "grade": true, "points": 2}
-"""kl_divergence: KL(p||p) = 0, a known value, the direction p||q, zeros and inf, batches, bits."""
+"""kl_divergence: KL(p||p) = 0, a known value, the direction p||q, zeros and inf, batches, bits, a float64 result."""
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got_self = kl_divergence([0.2, 0.3, 0.5], [0.2, 0.3, 0.5])
@@ -756,6 +773,11 @@ def _ref_kl(p, q, base=math.e):
     return np.sum(np.where(p > 0, p * lr, 0.0), axis=-1) / math.log(base)
 
 
+for _what, _got in [*((f"base {_b:.3g}", _g) for _b, _g in zip(_bases, _got_bases)), ("float32 input", _got32)]:
+    _dtype = getattr(_got, "dtype", type(_got).__name__)
+    assert isinstance(_got, float) or str(_dtype) in ("float64", "torch.float64"), (
+        f"kl_divergence, {_what}: expected a float64 result, got {_dtype}. "
+        f"Hint: the spec asks for float64 whatever the input's dtype (float32 keeps about 7 digits).")
 for _base, _got in zip(_bases, _got_bases):
     check_close(f"batch (4,2,8), base {_base:.3g}", _got, _ref_kl(_p, _q, _base), atol=1e-6, rtol=1e-5,
                 hint="Hint: p log(p / q), summed over the last axis; the expectation is under p.")
@@ -986,9 +1008,9 @@ assert max(_ppl_token, _ppl_sequence) >= 2 * min(_ppl_token, _ppl_sequence), (
 #   `(V, V)` **integer** numpy array with `counts[a, b]` = number of positions $t$ with `ids[t] == a` and
 #   `ids[t + 1] == b`. Repeated pairs must all be counted.
 # - `bigram_log_probs(counts, alpha)`: `counts` a `(V, V)` array of counts, `alpha >= 0` a float. Return the `(V, V)`
-#   float64 array of natural-log conditionals $\log p(b \mid a)$ (row `a`, column `b`) with add-$\alpha$
-#   smoothing; each row of `exp(...)` sums to 1. With `alpha = 0`, unseen pairs get `-inf` (rows with no counts
-#   at all are not tested with `alpha = 0`).
+#   float64 array (also for float32 counts) of natural-log conditionals $\log p(b \mid a)$ (row `a`, column `b`)
+#   with add-$\alpha$ smoothing; each row of `exp(...)` sums to 1. With `alpha = 0`, unseen pairs get `-inf`
+#   (rows with no counts at all are not tested with `alpha = 0`).
 # - `sequence_log_probs(log_prob_table, ids)`: the natural-log probability of each token `ids[t]`, $t \ge 1$,
 #   given `ids[t - 1]`; a 1-D float array of length `len(ids) - 1`.
 
@@ -1144,7 +1166,8 @@ check_close("ids [3, 3, 3, 3, 1], V=6", _got_repeat, _ref_bigram_counts(_ids, 6)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_bigram_log_probs", "grade": true, "points": 3}
-"""bigram_log_probs: add-alpha formula, rows normalise, natural log, alpha = 0 gives -inf for unseen pairs."""
+"""bigram_log_probs: add-alpha formula, rows normalise, natural log, alpha = 0 gives -inf for unseen pairs, a
+float64 result (also for float32 counts)."""
 _c_vis = np.array([[3, 1], [0, 0]])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -1176,6 +1199,11 @@ def _ref_bigram_log_probs(c, alpha):
         return np.log(c + alpha) - np.log(c.sum(axis=1, keepdims=True) + alpha * c.shape[1])
 
 
+for _what, _got in [*((f"alpha={_a}", _g) for _a, _g in zip(_alphas, _got_alphas)), ("float32 counts", _got32)]:
+    _dtype = getattr(_got, "dtype", type(_got).__name__)
+    assert isinstance(_got, float) or str(_dtype) in ("float64", "torch.float64"), (
+        f"bigram_log_probs, {_what}: expected a float64 result, got {_dtype}. "
+        f"Hint: the spec asks for a float64 array whatever the counts' dtype.")
 for _alpha, _got in zip(_alphas, _got_alphas):
     _got_a = _as_float_array(_got)
     assert not np.any(np.isnan(_got_a)), f"alpha={_alpha}: got nan entries. Hint: log 0 is -inf, not nan."
@@ -1327,7 +1355,8 @@ assert np.array_equal(contexts2, bigram_train_counts.sum(axis=1)[val_ids[:1999]]
 print("k = 2 reproduces bigram_counts on 2,000 validation characters")
 
 # %% nbgrader={"grade_id": "test_kgram_counts_bigram", "grade": true, "points": 1}
-"""kgram_counts for k = 1 and k = 2: the unigram counts (context count = training length) and the bigram counts."""
+"""kgram_counts for k = 1 and k = 2: the unigram counts (context count = training length) and the bigram counts,
+as two integer numpy arrays (float counts with the right values are told apart by their dtype)."""
 _tr = np.array([0, 1, 1, 2, 0, 1, 2, 2, 1, 0])
 _q = np.array([1, 2, 0, 0, 1])
 with warnings.catch_warnings():
@@ -1337,6 +1366,11 @@ check_close("k=2: pair counts", _pairs, [2, 1, 0, 2], atol=0, rtol=0,
             hint="Hint: entry i is position t = i + 1: how often ids[t-1], ids[t] occurs in the training ids.")
 check_close("k=2: context counts", _contexts, [4, 3, 2, 2], atol=0, rtol=0,
             hint="Hint: count a context only where a character follows it in training.")
+for _name, _a in [("pair_counts", _pairs), ("context_counts", _contexts)]:
+    assert isinstance(_a, np.ndarray) and np.issubdtype(_a.dtype, np.integer), (
+        f"k=2: expected {_name} as an integer numpy array, got "
+        f"{type(_a).__name__} of dtype {getattr(_a, 'dtype', None)}. Hint: counts are whole numbers; check the dtype "
+        f"of the array you fill.")
 ### BEGIN HIDDEN TESTS
 _seed = 1234  # per-submission seed
 _rng = np.random.default_rng(_seed)
@@ -1350,6 +1384,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     _got_k1 = frozen(kgram_counts(_tr, _q, 1))
 ### HIDDEN CHECKS
+for _k, _got in [(2, _got_k2), (1, _got_k1)]:
+    for _name, _a in zip(["pair_counts", "context_counts"], _got):
+        assert isinstance(_a, np.ndarray) and np.issubdtype(_a.dtype, np.integer), (
+            f"random ids, k={_k}: expected {_name} as an integer numpy array, got {type(_a).__name__} of dtype "
+            f"{getattr(_a, 'dtype', None)}. Hint: counts are whole numbers; the spec asks for integer arrays.")
 _bc = np.bincount(_tr_before[:-1] * 6 + _tr_before[1:], minlength=36).reshape(6, 6)
 _pairs, _contexts = _got_k2
 check_close("random ids, k=2: pair counts = bigram counts", _pairs, _bc[_q[:-1], _q[1:]], atol=0, rtol=0)
@@ -1362,7 +1401,8 @@ check_close("random ids, k=1: context counts", _contexts, np.full(len(_q), len(_
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_kgram_counts_longer", "grade": true, "points": 2}
-"""kgram_counts for k = 3..7 against a dictionary count: alignment, repeated k-grams, unseen contexts get 0."""
+"""kgram_counts for k = 3..7 against a dictionary count: alignment, repeated k-grams, unseen contexts get 0,
+integer numpy arrays."""
 _tr = np.array([0, 1, 2, 0, 1, 2, 0, 1, 0])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -1401,6 +1441,10 @@ def _ref_kgram(train, ids, k):
 
 for _k, _V, _tr_case, _q_case, (_pairs, _contexts) in _cases:
     _want_pairs, _want_contexts = _ref_kgram(_tr_case, _q_case, _k)
+    for _name, _a in [("pair_counts", _pairs), ("context_counts", _contexts)]:
+        assert isinstance(_a, np.ndarray) and np.issubdtype(_a.dtype, np.integer), (
+            f"random ids, k={_k}: expected {_name} as an integer numpy array, got {type(_a).__name__} of dtype "
+            f"{getattr(_a, 'dtype', None)}. Hint: the spec asks for integer arrays.")
     check_close(f"random ids (V={_V}), k={_k}: pair counts", _pairs, _want_pairs, atol=0, rtol=0,
                 hint="Hint: count every occurrence of the k characters ending at t, overlaps included.")
     check_close(f"random ids (V={_V}), k={_k}: context counts", _contexts, _want_contexts, atol=0, rtol=0)
@@ -1488,8 +1532,10 @@ plt.show()
 # **Spec.** `causal_attention(q, k, v, causal=True)`: `q`, `k`, `v` float tensors of shape `(..., T, d)` (any
 # leading batch/head dimensions, float32 or float64). Return the tensor `(..., T, d)` above, with the mask when
 # `causal=True` and without it when `causal=False`. It must equal
-# `torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)`; write it yourself (matrix
-# products, a mask, a softmax), because the point is to see where the mask goes. Any $T \ge 1$.
+# `torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)` (within $10^{-9}$ for float64
+# inputs, $2 \cdot 10^{-5}$ for float32: keep the input's dtype); write it yourself (matrix products, a mask, a
+# softmax), because the point is to see where the mask goes. Any $T \ge 1$, also longer than Part F's blocks of 16:
+# build the mask for the $T$ of the input.
 #
 # **Per-token loss.** The training loss is the mean per-token cross-entropy of the logits $z \in \mathbb{R}^V$,
 # computed stably with log-sum-exp:
@@ -1558,7 +1604,8 @@ assert torch.allclose(token_nll(logits_demo, targets_demo),
 assert torch.isfinite(token_nll(1000 * logits_demo, targets_demo)).all(), "token_nll must stay finite for large logits"
 
 # %% nbgrader={"grade_id": "test_causal_attention_matches_sdpa", "grade": true, "points": 2}
-"""causal_attention with the mask: equals scaled_dot_product_attention(is_causal=True), float32 and float64."""
+"""causal_attention with the mask: equals scaled_dot_product_attention(is_causal=True), float32 and float64, for
+T = 1 up to T = 33 (a mask sized for Part F's blocks of 16 is told apart by the blocks longer than 16)."""
 _g = torch.Generator().manual_seed(0)
 _q, _k, _v = (torch.randn(2, 6, 4, generator=_g) for _ in range(3))
 with warnings.catch_warnings():
@@ -1572,7 +1619,7 @@ _seed = 77  # per-submission seed
 _g = torch.Generator().manual_seed(_seed)
 _cases = []
 for _shape, _dtype in [((3, 2, 9, 16), torch.float64), ((1, 12, 5), torch.float32), ((4, 1, 3), torch.float64),
-                       ((2, 3, 7, 64), torch.float32)]:
+                       ((2, 3, 7, 64), torch.float32), ((2, 20, 8), torch.float64), ((1, 2, 33, 8), torch.float32)]:
     _q, _k, _v = (3.0 * torch.randn(*_shape, generator=_g, dtype=_dtype) for _ in range(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -1781,10 +1828,12 @@ assert future_leaks(leaky, val_ids), "the check must catch attention that lets t
 # **Spec.** `lm_train_step(model, optimizer, x, y, loss_fn=None)`: `model` maps a `(B, T)` long tensor to logits
 # `(B, T, V)`; `optimizer` a `torch.optim` optimizer over the model's parameters; `x`, `y` `(B, T)` long tensors (`y`
 # is `x` shifted by one: the targets); `loss_fn(logits, targets)` returns the per-token NLL tensor, and `None` means
-# your `token_nll` (the tests pass their own, so a slip in `token_nll` costs only its own points). Compute the mean
-# per-token loss of `model(x)` against `y`, take **one** optimizer step on its gradient, and return the loss
-# **before** the step as a Python float. Gradients left over from an earlier call must not leak into this step. Do
-# not step a learning-rate scheduler (the caller does).
+# your `token_nll` (the tests pass their own, so a slip in `token_nll` costs only its own points; a `loss_fn` that is
+# given is the one to use). Compute the mean per-token loss of `model(x)` against `y`, take **one** step of the
+# `optimizer` passed in on its gradient as it is (no gradient clipping; keep using that optimizer, whose state, e.g.
+# momentum, carries over from call to call: do not build a new one), and return the loss **before** the step as a
+# Python float. Gradients left over from an earlier call must not leak into this step. Do not step a learning-rate
+# scheduler (the caller does).
 
 # %% nbgrader={"grade_id": "lm_train_step", "solution": true}
 def lm_train_step(model, optimizer, x, y, loss_fn=None) -> float:
@@ -1822,7 +1871,8 @@ assert np.mean(losses[-20:]) < np.mean(losses[:20]) - 1.0, "training should lowe
 assert not future_leaks(model, val_ids), "training must not break causality"
 
 # %% nbgrader={"grade_id": "test_lm_train_step_returns_loss", "grade": true, "points": 1}
-"""lm_train_step returns, as a Python float, the mean per-token cross-entropy of the batch before the step."""
+"""lm_train_step returns, as a Python float, the mean per-token loss of the batch before the step: with loss_fn
+given, that loss_fn's (a position-weighted NLL, whose mean differs from the cross-entropy); without it, token_nll's."""
 def _nll(logits, targets):
     """A correct per-token NLL, passed as loss_fn: this cell grades the step, not Part F's token_nll."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none").view(targets.shape)
@@ -1860,16 +1910,67 @@ def _three_steps():
 
 
 _steps = frozen(_three_steps())
+# a loss_fn that is not the cross-entropy: its mean is the loss to return (an answer that ignores loss_fn is off by
+# far more than the tolerance: the weights 0.5..3 move the mean by about 2 nats here)
+_w_pos = torch.linspace(0.5, 3.0, 5)
+
+
+def _weighted_nll(logits, targets):
+    """Per-token NLL weighted by position."""
+    return _nll(logits, targets) * _w_pos
+
+
+_state_w = {_name: _w.detach().clone() for _name, _w in _net.state_dict().items()}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _got_weighted = frozen(lm_train_step(_net, torch.optim.SGD(_net.parameters(), lr=0.1), _x, _y,
+                                         loss_fn=_weighted_nll))
+
+
+def _default_loss_fn():
+    """loss_fn=None: the loss returned and your own token_nll's mean on the same batch (None when token_nll is not
+    written yet or does not give a differentiable tensor: then this part is not checked)."""
+    torch.manual_seed(8)
+    _net_d = nn.Sequential(nn.Embedding(9, 4), nn.Linear(4, 9))
+    _x_d, _y_d = torch.randint(0, 9, (3, 5)), torch.randint(0, 9, (3, 5))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _own = token_nll(_net_d(_x_d), _y_d)
+        if not (torch.is_tensor(_own) and _own.requires_grad):
+            return None
+        _own = float(_own.detach().double().mean())
+    except Exception:  # noqa: BLE001 - an unwritten or broken token_nll is graded in its own cell
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _own, lm_train_step(_net_d, torch.optim.SGD(_net_d.parameters(), lr=0.1), _x_d, _y_d)
+
+
+_default = frozen(_default_loss_fn())
 ### HIDDEN CHECKS
 for _i, ((_state, _x_before, _y_before), _got) in enumerate(_steps):
     _net_copy.load_state_dict(_state)
     with torch.no_grad():
         _want = float(F.cross_entropy(_net_copy(_x_before).reshape(-1, 9), _y_before.reshape(-1)))
     check_close(f"AdamW, call {_i + 1}: loss before the step", _got, _want, atol=1e-6, rtol=1e-6)
+_net_copy.load_state_dict(_state_w)
+with torch.no_grad():
+    _want = float((F.cross_entropy(_net_copy(_x).reshape(-1, 9), _y.reshape(-1), reduction="none").view(3, 5)
+                   * torch.linspace(0.5, 3.0, 5)).mean())
+check_close("loss_fn = a position-weighted NLL: loss returned", _got_weighted, _want, atol=1e-6, rtol=1e-6,
+            hint="Hint: when the caller passes loss_fn, the loss is loss_fn's, not the cross-entropy.")
+if _default is not None:
+    _want, _got = _default
+    assert isinstance(_got, float), f"loss_fn=None: expected a Python float, got {type(_got).__name__}"
+    check_close("loss_fn=None: loss returned vs your token_nll's mean", _got, _want, atol=1e-6, rtol=1e-6,
+                hint="Hint: loss_fn=None means token_nll.")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_lm_train_step_updates", "grade": true, "points": 2}
-"""lm_train_step: one plain-SGD step moves every parameter by -lr x the gradient of the mean loss, call after call."""
+"""lm_train_step: one plain-SGD step moves every parameter by -lr x the gradient of the mean loss, call after call;
+with momentum SGD and a heavily weighted loss_fn, three calls follow one persistent optimizer exactly (tells apart a
+new optimizer per call, a hand-written SGD update, a clipped gradient and an ignored loss_fn)."""
 def _nll(logits, targets):
     """A correct per-token NLL, passed as loss_fn: this cell grades the step, not Part F's token_nll."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none").view(targets.shape)
@@ -1919,12 +2020,58 @@ def _three_steps():
 
 
 _steps = frozen(_three_steps())
+# One optimizer with state (momentum 0.9) over three calls, and a loss_fn that weights positions by 50..400. The
+# fixture is fixed (not the per-submission seed): its total gradient norm is 184 to 193 over the three calls, so
+# clipping at any threshold up to 150 moves some parameter by > 1e-3 (1e-2 at threshold 1) by call 3; a new optimizer
+# per call, or an SGD step written by hand, loses the momentum from call 2 on (> 6e-3 at call 2); ignoring loss_fn
+# moves a parameter by > 7e-3 at call 1. The tolerance is atol 1e-6 + rtol 1e-5.
+torch.manual_seed(2027)
+_net_m = nn.Sequential(nn.Embedding(11, 8), nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 11))
+_state_m = {_name: _w.detach().clone() for _name, _w in _net_m.state_dict().items()}
+_opt_m = torch.optim.SGD(_net_m.parameters(), lr=0.0002, momentum=0.9)
+_g_m = torch.Generator().manual_seed(2028)
+_batches_m = [(torch.randint(0, 11, (2, 6), generator=_g_m), torch.randint(0, 11, (2, 6), generator=_g_m))
+              for _ in range(3)]
+_w_m = torch.linspace(50.0, 400.0, 6)
+
+
+def _weighted_nll_m(logits, targets):
+    """Per-token NLL weighted by position (50 to 400): large gradients."""
+    return _nll(logits, targets) * _w_m
+
+
+def _momentum_steps():
+    """Three calls with one momentum-SGD optimizer; the parameters after each."""
+    _after_m = []
+    for _x_m, _y_m in _batches_m:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lm_train_step(_net_m, _opt_m, _x_m, _y_m, loss_fn=_weighted_nll_m)
+        _after_m.append([_p.detach().clone() for _p in _net_m.parameters()])
+    return _after_m
+
+
+_after_momentum = frozen(_momentum_steps())
 ### HIDDEN CHECKS
 for _call, ((_state, _x, _y), _after) in enumerate(_steps):
     _net_copy.load_state_dict(_state)
     _want = _sgd_reference(_net_copy, _x, _y, 0.1)
     for _i, (_p, _w) in enumerate(zip(_after, _want)):
         check_close(f"3-layer net, call {_call + 1}, parameter {_i}", _p, _w, atol=1e-6, rtol=1e-5)
+_ref_m = nn.Sequential(nn.Embedding(11, 8), nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 11))
+_ref_m.load_state_dict(_state_m)
+_ref_opt_m = torch.optim.SGD(_ref_m.parameters(), lr=0.0002, momentum=0.9)
+_w_ref = torch.linspace(50.0, 400.0, 6)
+for _call, ((_x_m, _y_m), _after) in enumerate(zip(_batches_m, _after_momentum)):
+    _ref_opt_m.zero_grad()
+    _logits_m = _ref_m(_x_m)
+    _nll_m = F.cross_entropy(_logits_m.reshape(-1, 11), _y_m.reshape(-1), reduction="none").view(2, 6)
+    (_nll_m * _w_ref).mean().backward()
+    _ref_opt_m.step()
+    for _i, (_p, _w) in enumerate(zip(_after, _ref_m.parameters())):
+        check_close(f"momentum SGD, weighted loss_fn, call {_call + 1}, parameter {_i}", _p, _w.detach(), atol=1e-6,
+                    rtol=1e-5, hint="Hint: one step of the optimizer you are given, on loss_fn's mean loss, with the "
+                                    "gradient as it is; the optimizer's momentum must carry over between calls.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -2309,10 +2456,12 @@ check_close("float32 table", _got32, _ref_pll(_j32, (1, 0, 1)), atol=1e-5, rtol=
 #
 # **Spec.** `masked_model_log_probs(net, ids, mask_id)`: `net` maps a `(B, T)` long tensor to logits `(B, T, V)` over
 # the $V$ characters (it is bidirectional: every output may depend on every input); `ids` a `(B, T)` long tensor of
-# characters (none equal to `mask_id`); `mask_id` the id of `[MASK]`. Return a `(B, T)` float tensor whose entry
-# `[b, t]` is $\log p_\theta(x_t \mid x_{\setminus t})$: the log-softmax of `net`'s logits **at position t** when
-# **only** position t of block b is replaced by `mask_id`, taken at the true character `ids[b, t]`. One batched
-# forward pass of all $B \cdot T$ masked copies is fastest; a loop over $t$ is fine. No gradient is needed.
+# characters (none equal to `mask_id`); `mask_id` the id of `[MASK]` (an input id that is not a character; the
+# notebook's `MASK_ID` happens to be $V$, other nets may use another id: use the one passed in). Return a `(B, T)`
+# float tensor whose entry `[b, t]` is $\log p_\theta(x_t \mid x_{\setminus t})$: the log-softmax of `net`'s logits
+# **at position t** when **only** position t of block b is replaced by `mask_id`, taken at the true character
+# `ids[b, t]`. One batched forward pass of all $B \cdot T$ masked copies is fastest; a loop over $t$ is fine. No
+# gradient is needed.
 
 # %% nbgrader={"grade_id": "masked_model_log_probs", "solution": true}
 def masked_model_log_probs(net, ids, mask_id):
@@ -2395,7 +2544,8 @@ plt.show()
 # pair was trained for 3,000 steps rather than Part F's 500.)
 
 # %% nbgrader={"grade_id": "test_masked_model_log_probs_values", "grade": true, "points": 2}
-"""masked_model_log_probs: equals a loop that masks one position at a time and reads the log-softmax there."""
+"""masked_model_log_probs: equals a loop that masks one position at a time and reads the log-softmax there, with
+the mask_id passed in (one net has three spare input ids and a mask_id that is neither V nor the last input id)."""
 class _MixNet(nn.Module):
     """A small bidirectional net: every output position sees every input position."""
 
@@ -2430,18 +2580,20 @@ check_close("2 blocks of 4, V=5, mask id 5", _got, _ref_masked_log_probs(_net, _
 ### BEGIN HIDDEN TESTS
 _first_seed = 1  # per-submission seed
 _cases = []
-for _B, _T, _V, _seed in [(3, 7, 9, _first_seed), (1, 1, 4, _first_seed + 1), (5, 16, 65, _first_seed + 2)]:
-    _net = _MixNet(_V + 1, _V, _T, seed=_seed)
+for _B, _T, _V, _n_in, _mask_id, _seed in [(3, 7, 9, 10, 9, _first_seed), (1, 1, 4, 5, 4, _first_seed + 1),
+                                            (5, 16, 65, 66, 65, _first_seed + 2), (4, 6, 7, 10, 8, _first_seed + 3)]:
+    _net = _MixNet(_n_in, _V, _T, seed=_seed)
     _ids = torch.randint(0, _V, (_B, _T), generator=torch.Generator().manual_seed(_seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _cases.append((_B, _T, _V, _net, _ids, frozen(masked_model_log_probs(_net, _ids, _V))))
+        _cases.append((_B, _T, _V, _mask_id, _net, _ids, frozen(masked_model_log_probs(_net, _ids, _mask_id))))
 ### HIDDEN CHECKS
-for _B, _T, _V, _net, _ids, _got in _cases:
+for _B, _T, _V, _mask_id, _net, _ids, _got in _cases:
     assert torch.is_tensor(_got) and tuple(_got.shape) == (_B, _T), \
         f"B={_B}, T={_T}: expected a ({_B}, {_T}) tensor, got {getattr(_got, 'shape', type(_got).__name__)}"
-    check_close(f"{_B} blocks of {_T}, V={_V}", _got, _ref_masked_log_probs(_net, _ids, _V), atol=1e-5, rtol=1e-5,
-                hint="Hint: natural-log probabilities, normalised over the V characters at the masked position.")
+    check_close(f"{_B} blocks of {_T}, V={_V}, mask id {_mask_id}", _got, _ref_masked_log_probs(_net, _ids, _mask_id),
+                atol=1e-5, rtol=1e-5, hint="Hint: natural-log probabilities, normalised over the V characters at the "
+                                           "masked position; mask with the mask_id you are given.")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "test_masked_model_log_probs_hides_the_token", "grade": true, "points": 1}
