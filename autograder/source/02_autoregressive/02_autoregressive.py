@@ -106,7 +106,7 @@ def check_close(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-5
 
 
 def frozen(value):
-    """What a graded function returned, as plain data (the hidden tests freeze every answer before any
+    """What a graded function returned, as plain data (the grader freezes every answer before any
     reference exists): numbers and strings as Python's own types, arrays and tensors copied (dtype and
     shape kept), tuples, lists, dicts and sets rebuilt; anything else is an error the student can read."""
     import sys
