@@ -17,7 +17,7 @@ import nbformat
 
 from coursekit.example_class import expected_autograde_points, fill, solution_sources
 from coursekit.grading import grade_class
-from coursekit.intake import student_key
+from coursekit.roster import student_key
 from coursekit.model import Course
 from coursekit.paths import REPO_ROOT, assignments
 from coursekit.releases import student_notebook

@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 
-from coursekit.intake import Roster, collect_zip, read_folder, student_key
+from coursekit.intake import collect_zip, is_copy_name, read_folder
+from coursekit.roster import Roster, student_key
 from coursekit.model import FAILED, MISSING, Course
 from coursekit.paths import assignments
 
@@ -201,3 +202,61 @@ def test_a_file_that_is_not_a_zip_stops_with_a_reason(tmp_path):
     (tmp_path / "export.zip").write_text("not a zip")
     with pytest.raises(IntakeError, match="cannot be read as a zip archive"):
         collect_zip(course, Roster(course), tmp_path / "export.zip")
+
+
+@pytest.mark.parametrize("name", [f"{FIRST}.ipynb", f"{FIRST} (1).ipynb", f"{FIRST}(2).ipynb", f"Copy of {FIRST}.ipynb",
+                                  f"{FIRST}-Copy1.ipynb", f"{FIRST} copy.ipynb", f"{FIRST} copy 2.ipynb",
+                                  f"{FIRST} - Copy.ipynb", f"{FIRST.upper()}.IPYNB", f"copy of {FIRST} (3).ipynb"])
+def test_the_names_a_second_copy_gets_are_the_notebook(name):
+    assert is_copy_name(name, FIRST)
+
+
+@pytest.mark.parametrize("name", [f"{FIRST}-final.ipynb", f"my_{FIRST}.ipynb", f"{FIRST}.py", f"{FIRST}_v2.ipynb",
+                                  f"{LAST}.ipynb", f"{FIRST} (1).ipynb.txt", "Copy of .ipynb"])
+def test_other_names_are_not(name):
+    assert not is_copy_name(name, FIRST)
+
+
+def _folder_submission(course, student, files):
+    folder = course.submitted_dir / student / FIRST
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_a_folder_notebook_under_a_copy_name_is_graded_as_the_notebook_with_a_note(tmp_path):
+    course = Course(tmp_path / "course")
+    folder = _folder_submission(course, "erin", {f"{FIRST} (1).ipynb": NB, "my_plot.png": "png"})
+    before = sorted(p.name for p in folder.iterdir())
+    roster = Roster(course)
+    intake = read_folder(course, roster, course.submitted_dir)
+    (key, assignment, staged), = [s for s in intake.submissions if s[1] == FIRST]
+    assert (staged / f"{FIRST}.ipynb").read_text() == NB and (staged / "my_plot.png").read_text() == "png"
+    assert sorted(p.name for p in folder.iterdir()) == before, "the submitted folder was changed"
+    assert course.state_dir in staged.parents
+    assert f"graded '{FIRST} (1).ipynb' as {FIRST}.ipynb" in intake.notes[(key, assignment)]
+
+
+def test_two_copy_names_and_no_notebook_are_a_conflict_with_the_reason(tmp_path):
+    course = Course(tmp_path / "course")
+    _folder_submission(course, "finn", {f"{FIRST} (1).ipynb": NB, f"Copy of {FIRST}.ipynb": NB})
+    intake = read_folder(course, Roster(course), course.submitted_dir)
+    assert not [s for s in intake.submissions if s[1] == FIRST]
+    (problem,) = [p for p in intake.problems if p.assignment == FIRST]
+    assert problem.status == FAILED and "2 notebooks could be" in problem.reason
+    assert f"{FIRST} (1).ipynb" in problem.reason and f"named {FIRST}.ipynb" in problem.reason
+
+
+def test_the_notebook_under_its_own_name_wins_over_copies(tmp_path):
+    course = Course(tmp_path / "course")
+    folder = _folder_submission(course, "gus", {f"{FIRST}.ipynb": NB, f"{FIRST} (1).ipynb": '{"old": 1}'})
+    intake = read_folder(course, Roster(course), course.submitted_dir)
+    assert [s[2] for s in intake.submissions if s[1] == FIRST] == [folder] and not intake.notes
+
+
+def test_a_zip_entry_under_a_copy_name_is_unpacked_as_the_notebook(tmp_path):
+    _, _, intake = _collect(tmp_path, [(f"hana/{FIRST} (1).ipynb", NB, T1)])
+    (key, assignment, folder), = intake.submissions
+    assert [p.name for p in folder.iterdir()] == [f"{FIRST}.ipynb"]
+    assert "as " + f"{FIRST}.ipynb" in intake.notes[(key, assignment)]

@@ -70,7 +70,7 @@ def test_student_stubs_replace_every_solution_cell(assignment):
     nb = nbformat.read(STUDENT_RELEASE_DIR / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
         if is_solution(cell):
-            stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+            stub = "raise NotImplementedError(\"`" if cell.cell_type == "code" else "YOUR ANSWER HERE"
             assert stub in cell.source, f"{assignment}/{cell.metadata['nbgrader']['grade_id']} has no stub"
     assert nb.metadata.kernelspec.name == "fm-course"
 

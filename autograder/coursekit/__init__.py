@@ -24,7 +24,8 @@ Modules, one concern each:
 - ``cluster``: the same jobs on a Dask cluster (``make grade SCHEDULER=...``), each in a one-slot pool there.
 - ``gradebook``: nbgrader's gradebook (its ``db_url``), written only from the grader's results.
 - ``gradebook_merge``: graded submissions into the gradebook, a batch per transaction.
-- ``intake``: the roster and what each student handed in (a folder or an LMS zip).
+- ``roster``: who is in the class, under which folder name; ``intake``: what each student handed in (a folder
+  or an LMS zip), a copy's name (`03 (1).ipynb`) graded as the notebook.
 - ``grading``: a whole class: check, take in, execute in parallel, merge, restore, report;
   ``class_grading``: one run's state between those steps.
 - ``student_view``: the notebook a student's feedback is made of (their own submitted outputs, each

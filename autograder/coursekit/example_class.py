@@ -2,8 +2,10 @@
 
 - ``complete``: every stub filled with the solution, written answers with the model answer.
 - ``blank``: the student release handed in untouched.
-- ``partial``: the first half of the graded functions solved, the rest left as stubs.
-- ``broken``: one notebook that is not JSON, one whose kernel dies, one renamed.
+- ``partial``: the first half of the graded functions solved, the next one answered wrongly (it returns
+  None: its tests' messages come from the visible run), the rest left as stubs.
+- ``broken``: one notebook that is not JSON, one whose kernel dies, one handed in twice under copies' names
+  (`<a> (1).ipynb` and `Copy of <a>.ipynb`: the grader cannot tell which counts).
 
 `expected_autograde_points` says what each should score, from the sources and
 `tests/answers/<assignment>.py`'s TESTS map, not from a grading run.
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -45,6 +48,20 @@ def partial_functions(assignment: str) -> list[str]:
     return functions[: len(functions) // 2]
 
 
+def wrong_function(assignment: str) -> str:
+    """The partial student's wrong answer: the first graded function after the solved half."""
+    functions = graded_functions(assignment)
+    return functions[len(functions) // 2]
+
+
+def answered_wrongly(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    """`nb` with the stub of `grade_id` replaced by `return None` (a written but wrong answer)."""
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = re.sub(r"raise NotImplementedError\(.*\)", "return None  # my first try", cell.source)
+    return nb
+
+
 def fill(release: NotebookNode, solutions: dict[str, str], which: set[str]) -> NotebookNode:
     nb = nbformat.from_dict(json.loads(json.dumps(release)))  # deep copy
     for cell in nb.cells:
@@ -63,7 +80,8 @@ def build_example_class(assignments: list[str], submitted: Path) -> Path:
         versions = {
             "complete": fill(release, solutions, set(solutions)),
             "blank": release,
-            "partial": fill(release, solutions, set(partial_functions(assignment))),
+            "partial": answered_wrongly(fill(release, solutions, set(partial_functions(assignment))),
+                                        wrong_function(assignment)),
         }
         for student, nb in versions.items():
             write_notebook(nb, submitted / student / assignment / f"{assignment}.ipynb")
@@ -77,8 +95,9 @@ def build_example_class(assignments: list[str], submitted: Path) -> Path:
             nb = fill(release, solutions, set(solutions))
             nb.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(1)  # the kernel dies here"))
             write_notebook(nb, broken_dir / f"{assignment}.ipynb")
-        else:  # renamed by the student
+        else:  # two downloads, neither under the notebook's own name
             write_notebook(versions["complete"], broken_dir / f"{assignment} (1).ipynb")
+            write_notebook(versions["partial"], broken_dir / f"Copy of {assignment}.ipynb")
     return submitted
 
 

@@ -32,7 +32,7 @@ from .submission_checks import repair_graded_cells
 from .output_limits import describe_bytes
 from .student_view import HIDDEN_BEGIN, SUBMITTED_KEY, forget_markers, remember_outputs, student_view
 from .tracked_execute import EXECUTE_SECONDS, FLOODED, cell_digest, cell_seconds, tracked_execute_class
-from .visible_run import lost_tests, messages, test_outputs, visible_notebook
+from .visible_run import messages, test_outputs, tests_to_rerun, visible_notebook
 
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
 VISIBLE_RUN = "visible run (submissions that lost points)"  # timing steps (see `make bench`)
@@ -171,7 +171,7 @@ def run_visible(graded: nbformat.NotebookNode, tests: list[TestOutcome], config,
 
     from .warm_kernels import empty_folder
 
-    notebook = visible_notebook(graded, lost_tests(tests))
+    notebook = visible_notebook(graded, tests_to_rerun(tests, graded))
     if notebook is None:
         return {}
     config = _copy.deepcopy(config)

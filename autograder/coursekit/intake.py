@@ -1,97 +1,44 @@
-"""Intake: who is in the class, and what each student handed in (a folder or an LMS zip).
+"""Intake: what each student handed in (a folder or an LMS zip); who they are is the roster's (roster.py).
 
-- **Student ids and folder names.** Any id an LMS uses (spaces, unicode, dots, brackets) grades
-  under a *key*: the id itself where it is a plain name, else a slug of it plus a short hash. The
-  roster (`.grading/roster.json`, merged with an optional `roster.csv` of id, name, email) maps
-  keys back to ids; every report shows the id.
-- **The roster only grows.** Everyone in `roster.csv`, everyone ever graded, and everyone in
-  this intake is reported; a zip run adds to and updates the class, it never removes anyone.
 - **One bad entry never stops an intake.** A zip entry whose path leaves the archive, a file that
   is not a notebook, two files for one assignment, or a name that fits no assignment is reported
   against its student with the rule applied (the latest file by the zip's timestamp, else a
   conflict the student must resolve); the rest of the class is graded.
+- **A copy's name is still the notebook.** A notebook handed in under a name that browsers,
+  JupyterLab or a file manager give a second copy (`03 (1).ipynb`, `Copy of 03.ipynb`,
+  `03-Copy1.ipynb`, `03 copy.ipynb`, `03 - Copy.ipynb`, another case) is graded as `<a>.ipynb`, with
+  a note that says so; two such candidates and no `<a>.ipynb` are a conflict the student resolves.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
 import re
 import shutil
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .model import FAILED, MISSING, Course, SubmissionResult
+from .model import FAILED, MISSING, Course, SubmissionResult, submission_files
+from .roster import Roster, student_key
 
-_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_COPY_NAME = re.compile(r"^(?:copy of\s+)?(?P<stem>.+?)"
+                        r"(?:\s*\(\d+\)|-copy\d*|\s+copy(?:\s+\d+)?|\s+-\s+copy)*\.ipynb$", re.IGNORECASE)
 _JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", ".ipynb_checkpoints")
 
 
-def student_key(student_id: str) -> str:
-    """A folder name and nbgrader id for `student_id`: the id where it is plain, else slug + hash."""
-    if _PLAIN.match(student_id):
-        return student_id
-    ascii_name = unicodedata.normalize("NFKD", student_id).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-")[:40] or "student"
-    return f"{slug}-{hashlib.sha256(student_id.encode()).hexdigest()[:8]}"
+def is_copy_name(file_name: str, assignment: str) -> bool:
+    """Whether `file_name` is `<assignment>.ipynb` under a name a second copy gets (see the module docstring)."""
+    match = _COPY_NAME.match(file_name)
+    return bool(match) and match.group("stem").lower() == assignment.lower()
 
 
-@dataclass
-class Student:
-    id: str
-    name: str = ""
-    email: str = ""
+def copy_note(file_name: str, assignment: str) -> str:
+    return (f"graded {file_name!r} as {assignment}.ipynb (the notebook's name was changed, as a second download "
+            f"or a copy names it: hand it in as {assignment}.ipynb next time)")
 
 
-class Roster:
-    """key -> Student for everyone the course has seen; saved in .grading/roster.json."""
-
-    def __init__(self, course: Course):
-        self.course = course
-        self.path = course.state_dir / "roster.json"
-        self.students: dict[str, Student] = {}
-        self.problems: list[str] = []
-        if self.path.exists():
-            try:
-                self.students = {k: Student(**v) for k, v in json.loads(self.path.read_text()).items()}
-            except (ValueError, TypeError):
-                self.problems.append(f"{self.path.name} could not be read; the roster is rebuilt from this intake")
-        self._read_roster_csv()
-
-    def _read_roster_csv(self) -> None:
-        path = self.course.root / "roster.csv"
-        if not path.exists():
-            return
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                rows = list(csv.DictReader(handle))
-        except (OSError, UnicodeDecodeError, csv.Error) as error:
-            self.problems.append(f"roster.csv could not be read ({error}); fix it and grade again")
-            return
-        for row in rows:
-            fields = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            student_id = fields.get("id") or fields.get("student") or fields.get("student id") or ""
-            if student_id:
-                self.add(student_id, name=fields.get("name", ""), email=fields.get("email", ""))
-
-    def add(self, student_id: str, name: str = "", email: str = "") -> str:
-        key = student_key(student_id)
-        known = self.students.get(key)
-        if known is None:
-            self.students[key] = Student(student_id, name, email)
-        else:
-            known.name, known.email = name or known.name, email or known.email
-        return key
-
-    def display(self, key: str) -> str:
-        return self.students[key].id if key in self.students else key
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({k: vars(v) for k, v in sorted(self.students.items())}, indent=1,
-                                        ensure_ascii=False))
+def _copy_conflict(names: list[str], assignment: str) -> str:
+    return (f"{len(names)} notebooks could be {assignment}.ipynb ({', '.join(names)}): the grader cannot tell which "
+            f"one counts; keep one, named {assignment}.ipynb, and hand it in again")
 
 
 # ---------------------------------------------------------------------------- folder intake
@@ -109,6 +56,8 @@ def read_folder(course: Course, roster: Roster, submitted_dir: Path) -> Intake:
     """submitted/<student id>/<assignment>/...: every student folder, whatever its name."""
     intake = Intake(submitted_dir)
     known = set(course.assignments())
+    staged = course.state_dir / "intake"  # copies of the submissions whose notebook is graded under its own name
+    shutil.rmtree(staged, ignore_errors=True)
     if not submitted_dir.is_dir():
         return intake
     for student_dir in sorted(p for p in submitted_dir.iterdir() if p.is_dir() and p.name not in _JUNK):
@@ -119,11 +68,31 @@ def read_folder(course: Course, roster: Roster, submitted_dir: Path) -> Intake:
                 key, unknown, FAILED, f"folder {unknown!r} is not an assignment of this course (expected one of "
                                       f"{', '.join(sorted(known))}): rename the folder"))
         for assignment in sorted(known):
-            if assignment in folders:
-                intake.submissions.append((key, assignment, folders[assignment]))
-            else:
+            if assignment not in folders:
                 intake.problems.append(SubmissionResult(key, assignment, MISSING, "no submission"))
+                continue
+            folder = folders[assignment]
+            expected = folder / f"{assignment}.ipynb"
+            copies = sorted(p.name for p in folder.glob("*.ipynb")
+                            if p.is_file() and not p.is_symlink() and is_copy_name(p.name, assignment))
+            if expected.exists() or expected.is_symlink() or not copies:
+                intake.submissions.append((key, assignment, folder))  # precheck names what is wrong, if anything
+            elif len(copies) > 1:
+                intake.problems.append(SubmissionResult(key, assignment, FAILED, _copy_conflict(copies, assignment)))
+            else:
+                intake.submissions.append((key, assignment, _stage(folder, copies[0], staged / key / assignment, assignment)))
+                intake.notes[(key, assignment)] = copy_note(copies[0], assignment)
     return intake
+
+
+def _stage(folder: Path, notebook: str, target: Path, assignment: str) -> Path:
+    """A copy of the submission folder with its notebook under the assignment's name (submitted/ is never changed)."""
+    for path in submission_files(folder):
+        relative = path.relative_to(folder)
+        destination = target / (f"{assignment}.ipynb" if relative.as_posix() == notebook else relative)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    return target
 
 
 # ---------------------------------------------------------------------------- LMS zip intake
@@ -260,10 +229,13 @@ def collect_zip(course: Course, roster: Roster, zip_path: Path) -> Intake:
             taken_mb += len(data) / (1 << 20)
             folder = target / key / assignment
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / file_name).write_bytes(data)
+            renamed = file_name != f"{assignment}.ipynb" and is_copy_name(file_name, assignment)
+            (folder / (f"{assignment}.ipynb" if renamed else file_name)).write_bytes(data)
+            notes = [copy_note(file_name, assignment)] if renamed else []
             if len(found) > 1:
-                intake.notes[(key, assignment)] = (f"{len(found)} files were handed in; the latest "
-                                                   f"({_stamp(info)}) was graded")
+                notes.insert(0, f"{len(found)} files were handed in; the latest ({_stamp(info)}) was graded")
+            if notes:
+                intake.notes[(key, assignment)] = "; ".join(notes)
             intake.submissions.append((key, assignment, folder))
     known = {key for key, _ in candidates} | set(others)
     for owner, name in refused:  # never a student of its own: only against one the archive names otherwise

@@ -58,6 +58,18 @@ def gradebook_url(root: Path) -> str:
     return text or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
 
 
+def generate_assignment_steps() -> list:
+    """nbgrader's generate_assignment steps with `NameStubs` right after ClearSolutions (see stub_messages)."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import ClearSolutions
+
+    from .stub_messages import NameStubs
+
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+    steps.insert(steps.index(ClearSolutions) + 1, NameStubs)
+    return steps
+
+
 def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
                   cell_timeout_s: int = CELL_TIMEOUT_S) -> Config:
     """nbgrader settings for a course rooted at `root`.
@@ -73,6 +85,7 @@ def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
     c.CourseDirectory.db_url = gradebook_url(root)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.GenerateAssignment.preprocessors = generate_assignment_steps()
     # A student who deletes or strips a test cell still gets that test run (and loses its points
     # if the function is wrong) instead of the cell turning into "needs manual grading".
     c.OverwriteCells.add_missing_cells = True

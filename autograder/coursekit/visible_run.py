@@ -20,6 +20,7 @@ from nbformat import NotebookNode
 
 from .model import TestOutcome
 from .student_view import HIDDEN_BEGIN, strip_hidden
+from .stub_messages import functions_called, not_written_message, unwritten_functions
 
 SKIP_TAG = "skip-execution"  # nbclient's tag for a cell it must not run
 # errors that only the grader's side writes: their message is the grader's, whatever a kernel printed
@@ -40,6 +41,15 @@ def _is_test(cell) -> bool:
 def lost_tests(tests: list[TestOutcome]) -> set[str]:
     """The autograded tests that did not get full points."""
     return {t.grade_id for t in tests if not t.manual and t.points is not None and t.points < t.max_points}
+
+
+def tests_to_rerun(tests: list[TestOutcome], graded: NotebookNode) -> set[str]:
+    """The lost tests whose message needs the visible run: not those that call a function the student has not
+    written yet (their message says so without running anything, see `messages`)."""
+    unwritten = unwritten_functions(graded)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in graded.cells if _is_test(c)}
+    return {grade_id for grade_id in lost_tests(tests)
+            if not (grade_id in cells and functions_called(cells[grade_id].source, unwritten))}
 
 
 def grader_error(cell: NotebookNode) -> str | None:
@@ -94,6 +104,7 @@ def messages(tests: list[TestOutcome], graded: NotebookNode, visible: dict[str, 
              hidden: set[str], timeout_s: int) -> None:
     """Give every test that lost points its message (in place; see the module docstring)."""
     cells = {c.metadata["nbgrader"]["grade_id"]: c for c in graded.cells if _is_test(c)}
+    unwritten = unwritten_functions(graded)  # read from the student's cells: it holds for a hidden test too
     for test in tests:
         if test.grade_id not in lost_tests([test]) or test.message == "answer cell missing":
             continue
@@ -101,6 +112,10 @@ def messages(tests: list[TestOutcome], graded: NotebookNode, visible: dict[str, 
         if own:
             test.message = GRADER_ERRORS[own].format(timeout=timeout_s)
             test.stopped = LIMIT_OF[own]
+            continue
+        called = functions_called(cells[test.grade_id].source, unwritten) if test.grade_id in cells else []
+        if called:
+            test.message = not_written_message(called, unwritten)
             continue
         shown = first_error(visible.get(test.grade_id, [])) if visible is not None and test.grade_id in visible else None
         described = docstrings.get(test.grade_id) or test.grade_id

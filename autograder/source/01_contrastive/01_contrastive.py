@@ -30,7 +30,7 @@
 # * **write SimCLR's training step**, train a tiny encoder on handwritten digits, and measure it honestly against
 #   raw pixels, PCA, a supervised network and a random one, across temperatures and batch sizes (Part H).
 #
-# **How this notebook is graded.** Replace each `raise NotImplementedError()` with your code, and write
+# **How this notebook is graded.** Replace each `raise NotImplementedError(...)` line with your code, and write
 # your written answers in the cells that say "YOUR ANSWER HERE". Each graded function has a test cell right below it;
 # the visible asserts help you, and further checks of the same kind, not shown here, decide the grade. Every loss is in
 # **nats** (natural logarithm). Every torch function must accept `float32` and `float64` tensors and return
