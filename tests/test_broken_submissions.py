@@ -2,6 +2,7 @@
 and never the run or another student's grade."""
 from __future__ import annotations
 
+import html
 import json
 
 import nbformat
@@ -66,13 +67,14 @@ def build_cases(submitted):
         "control", "corrupt_json", "empty_folder", "renamed", "deleted_tests", "edited_tests_on_stubs",
         "edited_tests_on_solution", "duplicated_ids", "raising_cell", "kernel_dies", "hung_cell",
         "hung_ignoring_interrupt", "stuck_in_native_code", "json_list", "json_dict", "old_format",
-        "renamed_cell_id", "slow_answer")}
+        "renamed_cell_id", "slow_answer", "copy_named")}
     target = {s: f / f"{ASSIGNMENT}.ipynb" for s, f in folder.items()}
     write_notebook(complete(), target["control"])
     target["corrupt_json"].parent.mkdir(parents=True)
     target["corrupt_json"].write_text('{"cells": [')
     folder["empty_folder"].mkdir(parents=True)
     write_notebook(complete(), folder["renamed"] / "my_solution.ipynb")
+    write_notebook(complete(), folder["copy_named"] / f"{ASSIGNMENT} (1).ipynb")  # a browser's second download
     nb = complete()
     nb.cells = [c for c in nb.cells if not _is_test(c)]
     write_notebook(nb, target["deleted_tests"])
@@ -109,6 +111,7 @@ def build_cases(submitted):
         "corrupt_json": ("failed", "not valid JSON"),
         "empty_folder": ("failed", "missing notebook"),
         "renamed": ("failed", "found my_solution.ipynb instead"),
+        "copy_named": ("graded", full),  # graded as the notebook, with a note (test_a_copy_name_is_graded...)
         "deleted_tests": ("graded", full),  # the tests are put back and run
         "edited_tests_on_stubs": ("graded", 0.0),  # the original tests run, the stubs fail them
         "edited_tests_on_solution": ("graded", full),
@@ -149,7 +152,7 @@ def broken_class(tmp_path_factory):
                                      "edited_tests_on_stubs", "edited_tests_on_solution", "duplicated_ids",
                                      "raising_cell", "kernel_dies", "hung_cell", "hung_ignoring_interrupt",
                                      "stuck_in_native_code", "json_list", "json_dict", "old_format",
-                                     "renamed_cell_id", "slow_answer"])
+                                     "renamed_cell_id", "slow_answer", "copy_named"])
 def test_broken_submission_gets_its_expected_outcome(broken_class, student):
     _, run, expected, _ = broken_class
     result = results_by_key(run)[(student, ASSIGNMENT)]
@@ -194,11 +197,20 @@ def test_a_test_stopped_at_the_time_limit_is_reported_as_a_time_out_not_a_failed
     assert rows[(ASSIGNMENT, SLOW_TEST)]["timed_out"] == "1", rows[(ASSIGNMENT, SLOW_TEST)]
     assert all(row["timed_out"] == "0" for key, row in rows.items() if key != (ASSIGNMENT, SLOW_TEST))
     summary = (course.reports_dir / "summary.html").read_text(encoding="utf-8")
-    assert f"stopped at a limit: {SLOW_TEST} (time limit)" in summary
+    assert f'>stopped at a limit</td><td>{SLOW_TEST} (time limit)</td>' in summary
     page = feedback_path(course, result).read_text(encoding="utf-8")
     assert "did not finish within the time limit" in page and "hidden test failed" not in page
     row = next(line for line in page.splitlines() if f"<code>{SLOW_TEST}</code>" in line)
     assert 'class="cf-timed"' in row and "<td>timed out</td>" in row, row
+
+
+def test_a_copy_name_is_graded_as_the_notebook_and_the_note_says_so(broken_class):
+    course, run, _, _ = broken_class
+    result = results_by_key(run)[("copy_named", ASSIGNMENT)]
+    note = f"graded '{ASSIGNMENT} (1).ipynb' as {ASSIGNMENT}.ipynb"
+    assert note in result.reason, result.reason
+    page = (course.feedback_dir / "copy_named" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert html.escape(note) in page or note in page, "the student's feedback page does not say which file was graded"
 
 
 def test_renamed_graded_cells_are_named_in_the_note(broken_class):

@@ -360,3 +360,50 @@ def test_a_feedback_page_renders_its_markup_and_math_offline(browser, example_cl
         assert page.locator("script").count() == 0, "the page carries a script"
         assert not elsewhere, f"{assignment}: the page fetched {elsewhere[:3]}"
         assert not problems, f"{assignment}: the browser reported {problems[:3]}"
+
+
+def test_the_class_summary_shows_a_ta_whom_to_write_to_and_why(browser, example_class_parallel):
+    """The summary opened from disk as a TA opens it: the lowest scores (the blank student, 0 points) and every
+    failed submission are in the attention list with a reason and a link that opens the student's own feedback
+    page; the roster table lists every student and sorts by total with a click (its script allowed by the page's
+    policy, no error); the histograms have both axes labelled; the sandbox line is in the footer, not the top."""
+    course, run, _ = example_class_parallel
+    summary = course.reports_dir / "summary.html"
+    with offline_page(browser, "file://") as (page, elsewhere):
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(summary.as_uri())
+        page.wait_for_load_state("load")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
+        attention = page.locator("h2:has-text('need attention') + table tbody tr")
+        rows = [attention.nth(i).inner_text() for i in range(attention.count())]
+        for assignment in assignments():
+            assert any(r.startswith(f"blank\t{assignment}\tlow score\t0 of") for r in rows), rows
+            assert any(r.startswith(f"broken\t{assignment}\tfailed to grade") for r in rows), rows
+        assert not any(r.startswith(("complete", "partial")) and "low score" in r for r in rows), rows
+        blank_row = attention.filter(has_text="low score").first
+        with page.expect_navigation():
+            blank_row.locator("a").click()
+        assert page.url.endswith(f"/feedback/blank/{assignments()[0]}/{assignments()[0]}.html"), page.url
+        assert "blank" in page.inner_text("body")
+        page.go_back()
+        students = page.locator("h2:has-text('Students (') + p + table")
+        names = [students.locator("tbody tr").nth(i).locator("td").first.inner_text() for i in range(4)]
+        assert sorted(names) == ["blank", "broken", "complete", "partial"]
+        total = students.locator("thead th", has_text="total")
+        total.click()
+        totals = [float(students.locator("tbody tr").nth(i).locator("td").nth(2 + len(assignments())).inner_text())
+                  for i in range(4)]
+        assert totals == sorted(totals) and totals[-1] > totals[0], totals
+        total.click()
+        assert students.locator("tbody tr").first.locator("td").first.inner_text() == "complete"
+        page.screenshot(path=str(SCREENSHOTS / "summary-sorted-by-total.png"), full_page=True)
+        for svg in page.locator("svg[aria-label*='grade histogram']").all():
+            labels = svg.inner_html()
+            assert "students</text>" in labels and "points (out of" in labels
+        footer = page.locator("footer").inner_text()
+        assert "Kernels: sandboxed" in footer and "bwrap" not in page.locator("h1 + p").inner_text()
+        assert not elsewhere and not problems, (elsewhere, problems)
+

@@ -110,14 +110,14 @@ def test_the_summary_histogram_counts_as_numpy_does():
 
     import numpy as np
 
-    from coursekit.summary_page import _svg_histogram, histogram
+    from coursekit.summary_charts import histogram, svg_histogram
 
     rng = np.random.default_rng(7)
     for upper in (26.0, 9.5, 1.0):
         grades = list(np.round(rng.uniform(0, upper, 200) * 2) / 2) + [0.0, upper, upper / 10]
         expected, _ = np.histogram(grades, bins=10, range=(0, upper))
         assert histogram(grades, upper) == list(expected)
-    svg = _svg_histogram("a <b>", [0.0, 26.0, 26.0, 13.0], 26.0)
+    svg = svg_histogram("a <b>", [0.0, 26.0, 26.0, 13.0], 26.0)
     tooltips = [int(n) for n in re.findall(r"points: (\d+) student", svg)]
     assert tooltips == [1, 0, 0, 0, 0, 1, 0, 0, 0, 2] and "a &lt;b&gt;" in svg
 
@@ -150,3 +150,10 @@ def test_a_must_fail_known_answer_never_passes():
         except AssertionError:
             failed = True
         assert failed == (kind == MUST_FAIL), source
+
+
+def test_an_empty_histogram_says_there_is_no_grade():
+    from coursekit.summary_charts import svg_histogram
+
+    svg = svg_histogram("04_demo (n=0)", [], 10.0)
+    assert "no graded submissions" in svg and "tallest" not in svg and "<rect" not in svg

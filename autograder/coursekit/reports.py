@@ -89,14 +89,14 @@ def split_points(result) -> tuple[float, float]:
             sum(t.points or 0.0 for t in result.tests if t.manual))
 
 
-def _by_student(run) -> dict[str, dict[str, object]]:
+def results_by_student(run) -> dict[str, dict[str, object]]:
     table: dict[str, dict[str, object]] = {key: {} for key in run.students}
     for result in run.results:
         table.setdefault(result.student, {})[result.assignment] = result
     return table
 
 
-def _name(run, key: str) -> str:
+def display_name(run, key: str) -> str:
     student = run.students.get(key)
     return student.id if student else key
 
@@ -119,9 +119,9 @@ def _write_grades_csv(course, run) -> None:
     with open(course.reports_dir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = InertWriter(handle)
         writer.writerow(header)
-        for key, row_results in sorted(_by_student(run).items(), key=lambda item: _name(run, item[0]).lower()):
+        for key, row_results in sorted(results_by_student(run).items(), key=lambda item: display_name(run, item[0]).lower()):
             student = run.students.get(key)
-            row = [_name(run, key), student.name if student else "", student.email if student else "", key]
+            row = [display_name(run, key), student.name if student else "", student.email if student else "", key]
             notes, pending, flags, total = [], [], [], 0.0
             for a in assignments:
                 result = row_results.get(a)
@@ -147,13 +147,14 @@ def _write_grades_csv(course, run) -> None:
 
 
 def test_rows(course, run) -> list[dict]:
-    """A row per graded cell of every assignment, in notebook order, with the class's counts."""
+    """A row per graded cell of every assignment, in notebook order, with the class's counts and the keys of
+    the students who lost points on it (`lost_by`, as many as `lost_points`)."""
     cells: dict[tuple[str, str], list] = defaultdict(list)
     for result in run.results:
         if result.status != GRADED:  # a submission under review has no points to count yet
             continue
         for test in result.tests:
-            cells[(result.assignment, test.grade_id)].append(test)
+            cells[(result.assignment, test.grade_id)].append((result.student, test))
     rows = []
     for assignment in course.assignments():
         nb = nbformat.read(course.source_notebook(assignment), as_version=4)
@@ -161,12 +162,13 @@ def test_rows(course, run) -> list[dict]:
             grade_id = cell.metadata["nbgrader"]["grade_id"]
             tests = cells.get((assignment, grade_id), [])
             most = float(cell.metadata["nbgrader"]["points"])
-            scored = [t.points for t in tests if t.points is not None]
+            scored = [t.points for _, t in tests if t.points is not None]
             rows.append({"assignment": assignment, "test": grade_id, "kind": "manual" if is_solution(cell) else "auto",
                          "max_points": f"{most:g}", "students": len(tests),
                          "full_points": sum(p >= most for p in scored), "lost_points": sum(p < most for p in scored),
-                         "timed_out": sum(t.stopped == "time limit" for t in tests),
-                         "output_limit": sum(t.stopped == "output limit" for t in tests),
+                         "lost_by": sorted(student for student, t in tests if t.points is not None and t.points < most),
+                         "timed_out": sum(t.stopped == "time limit" for _, t in tests),
+                         "output_limit": sum(t.stopped == "output limit" for _, t in tests),
                          "pending": len(tests) - len(scored),
                          "mean_points": f"{sum(scored) / len(scored):.2f}" if scored else ""})
     return rows
@@ -186,8 +188,8 @@ def _write_lms_exports(course, run) -> None:
     """moodle.csv and canvas.csv: one column per assignment, in the layouts their grade imports read."""
     assignments = course.assignments()
     limits = maxima(course)
-    table = _by_student(run)
-    students = sorted(table, key=lambda key: _name(run, key).lower())
+    table = results_by_student(run)
+    students = sorted(table, key=lambda key: display_name(run, key).lower())
 
     def points(key, a):
         result = table[key].get(a)
@@ -199,7 +201,7 @@ def _write_lms_exports(course, run) -> None:
         writer.writerow(["ID number", "Email address", "Full name", *assignments])
         for key in students:
             student = run.students.get(key)
-            writer.writerow([_name(run, key), student.email if student else "", student.name if student else "",
+            writer.writerow([display_name(run, key), student.email if student else "", student.name if student else "",
                              *(points(key, a) for a in assignments)])
     with open(course.reports_dir / "canvas.csv", "w", newline="", encoding="utf-8") as handle:
         writer = InertWriter(handle)  # Grades > Import: the first five columns identify the student
@@ -207,20 +209,20 @@ def _write_lms_exports(course, run) -> None:
         writer.writerow(["    Points Possible", "", "", "", "", *(f"{limits[a].total:g}" for a in assignments)])
         for key in students:
             student = run.students.get(key)
-            writer.writerow([(student.name if student and student.name else _name(run, key)), "", _name(run, key),
-                             _name(run, key), "", *(points(key, a) for a in assignments)])
+            writer.writerow([(student.name if student and student.name else display_name(run, key)), "", display_name(run, key),
+                             display_name(run, key), "", *(points(key, a) for a in assignments)])
 
 
 def summary_lines(course, run) -> list[str]:
     """The table `make grade` prints."""
     assignments = course.assignments()
     limits = max_points(course)
-    table = _by_student(run)
-    width = max([len(_name(run, k)) for k in table] + [7])
+    table = results_by_student(run)
+    width = max([len(display_name(run, k)) for k in table] + [7])
     lines = [f"{'student':{width}s}  " + "  ".join(f"{a:>18s}" for a in assignments) + "       total"]
     problems, review, flagged = [], [], []
-    for key in sorted(table, key=lambda k: _name(run, k).lower()):
-        name, cells, total = _name(run, key), [], 0.0
+    for key in sorted(table, key=lambda k: display_name(run, k).lower()):
+        name, cells, total = display_name(run, key), [], 0.0
         for assignment in assignments:
             result = table[key].get(assignment)
             if result is None or result.status == MISSING:
