@@ -42,7 +42,8 @@ env: $(STAMP) ## create the virtual environment from requirements.txt (done by e
 demo: $(STAMP) ## build the release and grade the bundled example class in build/demo
 	$(BIN)/python -m coursekit demo $(if $(JOBS),--jobs $(JOBS))
 
-test: $(STAMP) ## run the whole test suite (what CI runs)
+test: $(STAMP) ## run the whole test suite (what CI runs; installs Debian's chromium for the browser tests when missing)
+	@.ci/install-chromium
 	$(BIN)/python -m pytest
 
 release: $(STAMP) ## regenerate notebooks/ (student release) and build/fm-exercises-student.zip
