@@ -6,7 +6,8 @@ What it does, so that nothing about your Python installation changes:
 - JupyterLab runs in this folder, so nbgrader's Validate button reads `nbgrader_config.py` here:
   the grader's time limits, so a notebook that validates grades the same;
 - the notebooks' kernel, "Python (foundation-models course)", is the Python running this script
-  (its kernelspec lives in a temporary folder that is removed when JupyterLab stops);
+  (its kernelspec lives in a temporary folder that is removed when JupyterLab stops), and the only
+  kernel JupyterLab offers (another Python would not grade the same);
 - nbgrader's instructor tools (Formgrader, Create Assignment, course and assignment lists) are off.
 
 First install the packages once: `python -m pip install -r requirements.txt` (in a virtual
@@ -62,7 +63,9 @@ def write_student_setup(folder: Path) -> dict[str, str]:
     (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {name: True for name in INSTRUCTOR_LAB_PLUGINS}}, indent=1))
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}, indent=1))
+        {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}},
+         "KernelSpecManager": {"allowed_kernelspecs": [KERNEL_NAME], "ensure_native_kernel": False},
+         "MultiKernelManager": {"default_kernel_name": KERNEL_NAME}}, indent=1))
 
     def prepend(variable: str, path: Path) -> str:
         return os.pathsep.join([str(path)] + [p for p in os.environ.get(variable, "").split(os.pathsep) if p])

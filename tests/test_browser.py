@@ -202,7 +202,10 @@ def test_student_opens_each_notebook_with_the_course_kernel_and_no_instructor_to
                 break
             time.sleep(0.5)
         assert sessions and sessions[0]["kernel"]["name"] == "fm-course", sessions
-    spec = api(base, "/api/kernelspecs")["kernelspecs"]["fm-course"]["spec"]
+    offered = api(base, "/api/kernelspecs")
+    assert sorted(offered["kernelspecs"]) == ["fm-course"] and offered["default"] == "fm-course", \
+        f"the lab offers other kernels than the course's: {sorted(offered['kernelspecs'])}"
+    spec = offered["kernelspecs"]["fm-course"]["spec"]
     assert spec["argv"][0] == sys.executable, f"the course kernel should be the launcher's Python, got {spec['argv']}"
     with pytest.raises(urllib.error.HTTPError) as missing:
         api(base, "/formgrader/api/assignments")
@@ -266,8 +269,17 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
     port = free_port()
     command = server_command(graded_course, port, TOKEN, open_browser=False)
     assert "--ServerApp.ip=127.0.0.1" in command
-    with running_server(command, graded_course.root, port, graded_course.root.parent / "formgrade.log") as base, \
+    server_log = graded_course.root.parent / "formgrade.log"
+    with open(graded_course.reports_dir / "grades.csv", newline="") as handle:
+        handed_in = {a: sum(row[f"{a} status"] != "not submitted" for row in csv.DictReader(handle)) for a in [ASSIGNMENT]}
+    with running_server(command, graded_course.root, port, server_log) as base, \
             offline_page(browser, base) as (page, elsewhere):
+        failed_requests: list[str] = []
+        page.on("response", lambda r: failed_requests.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        listed = {a["name"]: a for a in api(base, "/formgrader/api/assignments")}
+        assert sorted(listed) == sorted(assignments())
+        assert all(a["status"] == "released" and not a["releaseable"] for a in listed.values()), listed
+        assert listed[ASSIGNMENT]["num_submissions"] == handed_in[ASSIGNMENT], (listed[ASSIGNMENT], handed_in)
         page.goto(f"{base}/?token={TOKEN}")  # where `make formgrade` sends the TA's browser
         page.wait_for_selector("#course-workflow", timeout=60_000)
         assert page.url.startswith(f"{base}/formgrader/manage_assignments"), page.url
@@ -312,7 +324,11 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
             const reply = await fetch(url, {method: 'POST', headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
             return [reply.status, await reply.text()]; }""", f"{base}/formgrader/api/submission/{ASSIGNMENT}/complete/autograde")
         assert refused[0] == 200 and json.loads(refused[1])["success"] is False and "make grade" in refused[1], refused
+        assert not [r for r in failed_requests if "/static/" in r], f"files the pages needed were missing: {failed_requests}"
     assert not elsewhere, f"the formgrader tried to reach other hosts (MathJax from a CDN?): {elsewhere[:5]}"
+    critical = [line for line in server_log.read_text().splitlines()
+                if line.startswith("[C ") and "received signal 15" not in line]  # the test's own stop is critical
+    assert not critical, critical[:3]
 
     with Gradebook(f"sqlite:///{graded_course.gradebook}") as gradebook:
         student = gradebook.find_submission_notebook_by_id(submission_id).student.id

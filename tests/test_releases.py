@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbgrader.utils import is_solution
 
-from coursekit.paths import SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments
+from coursekit.paths import REPO_ROOT, SOLUTION_RELEASE_DIR, STUDENT_RELEASE_DIR, assignments
 from coursekit.releases import STUDENT_KIT, build_student_zip, solution_notebook, student_notebook
 
 from conftest import region_only_lines
@@ -90,3 +90,20 @@ def test_student_zip_is_repeatable_and_holds_notebooks_with_their_data(tmp_path)
     assert kit <= set(names), f"the student kit is incomplete: {sorted(kit - set(names))}"
     # the only Python files are the kit's launcher and Validate's config: no source script, no solution
     assert not any("solutions/" in n or (n.endswith(".py") and n not in kit) for n in names)
+
+
+def test_the_zip_is_dated_at_the_last_commit_or_source_date_epoch(tmp_path, monkeypatch):
+    """A student's file browser shows the release's date (the last commit's, or SOURCE_DATE_EPOCH where a build
+    sets it), not a fixed date a year old; the zip stays byte-identical for one date."""
+    import subprocess
+    import time
+
+    commit = int(subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                check=True).stdout)
+    notebooks = sorted(STUDENT_RELEASE_DIR.glob("*.ipynb"))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    dates = {i.date_time for i in zipfile.ZipFile(build_student_zip(notebooks, tmp_path / "a.zip")).infolist()}
+    assert dates == {tuple(time.gmtime(commit)[:6])[:5] + (time.gmtime(commit).tm_sec // 2 * 2,)}, dates
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    dates = {i.date_time for i in zipfile.ZipFile(build_student_zip(notebooks, tmp_path / "b.zip")).infolist()}
+    assert dates == {(2025, 12, 6, 5, 46, 40)}, dates

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .model import Course
+from .nbgrader_config import no_exchange_root
 from .paths import COURSE_ROOT, REPO_ROOT
 
 COURSE_CONFIG = '''"""Written by `make formgrade`: the formgrader reads this course's nbgrader settings here."""
@@ -24,6 +25,7 @@ from coursekit.nbgrader_config import course_config
 c = get_config()  # noqa: F821 (provided by nbgrader)
 c.merge(course_config(Path(__file__).resolve().parent))
 '''
+COURSE_CONFIG_HEADER = COURSE_CONFIG.splitlines()[0]
 
 
 class FormgradeError(RuntimeError):
@@ -47,8 +49,9 @@ def prepare(course: Course) -> None:
         raise FormgradeError(f"{course.root} holds no graded class (no gradebook.db): run `make grade"
                              f"{course_argument(course)}` first (or `make demo`, then COURSE=build/demo/course).")
     config = course.root / "nbgrader_config.py"
-    if not config.exists():
+    if not config.exists() or config.read_text().startswith(COURSE_CONFIG_HEADER):  # ours: keep it current
         config.write_text(COURSE_CONFIG)
+    no_exchange_root(course.root).mkdir(parents=True, exist_ok=True)
 
 
 def server_command(course: Course, port: int, token: str, open_browser: bool) -> list[str]:

@@ -6,7 +6,12 @@ grading forms, the gradebook and nbgrader's handlers as they are:
 - **Rubrics**: under each written answer, the grader sees the model answer and rubric, read from
   the course's own source notebook (`source/<assignment>/<assignment>.ipynb`). Only the
   formgrader's page shows them; the student's notebook and feedback are not touched.
-- **Offline**: pages load MathJax from this server (`jupyter_server_mathjax`), not from a CDN.
+- **Offline**: pages load MathJax from this server (`jupyter_server_mathjax`), not from a CDN, with
+  the STIX-Web fonts that package ships (MathJax's default TeX fonts are not in it: a 404 each page).
+- **The reports' view of each assignment**: Manage Assignments shows an assignment as "released"
+  once its student version is built (the course hands it out through the LMS, not nbgrader's
+  exchange), and its submissions as the reports count them: every student who handed in a
+  notebook, graded or not (nbgrader would count the folders of one `submitted/`).
 - **One pipeline**: nbgrader's generate, release, collect, autograde and feedback actions (which
   would run student code without the sandbox, or write unredacted feedback) answer with what to run
   instead, and the management pages say how this course is graded instead of nbgrader's exchange.
@@ -83,7 +88,10 @@ def mathjax_template(url: str) -> str:
     config = json.dumps({
         "tex2jax": {"inlineMath": [["$", "$"], ["\\(", "\\)"]], "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
                     "processEscapes": True, "processEnvironments": True},
-        "TeX": {"equationNumbers": {"autoNumber": "AMS"}}, "displayAlign": "center", "messageStyle": "none"})
+        "TeX": {"equationNumbers": {"autoNumber": "AMS"}}, "displayAlign": "center", "messageStyle": "none",
+        "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web",
+                     "imageFont": None},
+        "SVG": {"font": "STIX-Web"}})
     return ('{%- macro mathjax(url=None) -%}\n'
             f'<script type="text/x-mathjax-config">MathJax.Hub.Config({config});</script>\n'
             f'<script src="{url}?config={MATHJAX_CONFIG}"></script>\n'
@@ -105,6 +113,34 @@ def refusing(handler_class: type, step: str) -> type:
                 {"post": web.authenticated(refuse), "put": web.authenticated(refuse)})
 
 
+def course_view(assignment: dict, root: Path) -> dict:
+    """An assignment as nbgrader's API gives it, with the course's status and the reports' submission count."""
+    from .model import MISSING, Course
+
+    name = assignment.get("name")
+    released = (root / "release" / str(name) / f"{name}.ipynb").is_file()
+    handed_in = {r.student for r in Course(root).stored_results() if r.assignment == name and r.status != MISSING}
+    return {**assignment, "status": "released" if released else "draft", "releaseable": False,
+            "num_submissions": len(handed_in)}
+
+
+def with_course_view(handler_class: type, many: bool) -> type:
+    """nbgrader's assignment API handler whose GET answers with `course_view` of each assignment."""
+
+    def get(self, *args):
+        root = Path(self.api.coursedir.root)
+        if many:
+            found = self.api.get_assignments()
+            self.write(json.dumps([course_view(a, root) for a in found]))
+            return
+        found = self.api.get_assignment(args[0])
+        if found is None:
+            raise web.HTTPError(404)
+        self.write(json.dumps(course_view(found, root)))
+
+    return type(f"Course{handler_class.__name__}View", (handler_class,), {"get": web.authenticated(get)})
+
+
 def refusing_handlers(base_url: str) -> list[tuple]:
     from jupyter_server.utils import url_path_join
     from nbgrader.server_extensions.formgrader import apihandlers as api
@@ -123,7 +159,11 @@ def refusing_handlers(base_url: str) -> list[tuple]:
         (r"/formgrader/api/submission/([^/]+)/([^/]+)/autograde", api.AutogradeHandler, "autograde"),
         (r"/formgrader/api/assignment/([^/]+)", api.AssignmentHandler, "edit"),  # GET still answers
     ]
-    handlers = [(url_path_join(base_url, pattern), refusing(cls, step)) for pattern, cls, step in routes]
+    handlers = [(url_path_join(base_url, pattern),
+                 refusing(with_course_view(cls, many=False) if cls is api.AssignmentHandler else cls, step))
+                for pattern, cls, step in routes]
+    handlers.insert(0, (url_path_join(base_url, r"/formgrader/api/assignments"),
+                        with_course_view(api.AssignmentCollectionHandler, many=True)))
     handlers.append((url_path_join(base_url, r"/formgrader/course/static/(.*)"), web.StaticFileHandler,
                      {"path": str(TEMPLATES)}))
     return handlers

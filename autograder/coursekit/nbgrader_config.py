@@ -58,6 +58,13 @@ def gradebook_url(root: Path) -> str:
     return text or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
 
 
+def no_exchange_root(root: Path) -> Path:
+    """The course's nbgrader exchange: an empty private folder. The course hands out and collects through
+    the LMS; without it nbgrader reports the system exchange (/usr/local/share/nbgrader/exchange) as a
+    critical "Unwritable directory" error on every formgrader page (`make formgrade` creates it)."""
+    return Path(root) / ".grading" / "no-exchange"
+
+
 def generate_assignment_steps() -> list:
     """nbgrader's generate_assignment steps with `NameStubs` right after ClearSolutions (see stub_messages)."""
     from nbgrader.converters import GenerateAssignment
@@ -83,6 +90,7 @@ def course_config(root: Path = COURSE_ROOT, *, ipc_prefix: Path | None = None,
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.ignore = IGNORED_FILES
     c.CourseDirectory.db_url = gradebook_url(root)
+    c.Exchange.root = str(no_exchange_root(root))
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.GenerateAssignment.preprocessors = generate_assignment_steps()

@@ -7,6 +7,7 @@ in the graders' course, whose gradebook may already hold submissions.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -24,7 +25,7 @@ from .sources import notebook_from_script, source_script, write_notebook
 ZIP_PATH = BUILD_DIR / "fm-exercises-student.zip"
 ZIP_TOP = "fm-exercises"
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+FALLBACK_ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # outside a git checkout, without SOURCE_DATE_EPOCH
 STUDENT_PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "matplotlib", "tqdm",
                     "jupyterlab", "nbgrader", "ipykernel")
 """What the notebooks import, and JupyterLab with nbgrader's Validate button."""
@@ -107,8 +108,27 @@ def build_solution_release(assignments: list[str]) -> list[Path]:
     return _write_release(assignments, SOLUTION_RELEASE_DIR, solution_notebook)
 
 
-def _zip_add(archive: zipfile.ZipFile, path: Path, name: str) -> None:
-    info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+def zip_time() -> tuple[int, int, int, int, int, int]:
+    """The time every zip entry carries: SOURCE_DATE_EPOCH (reproducible-builds.org) where set, else the
+    last commit's time (UTC), so two builds of one commit are byte-identical and a student's file list
+    shows the release's date, not a fixed one a year old."""
+    import subprocess
+    import time
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        try:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=REPO_ROOT, capture_output=True,
+                                   text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            epoch = ""
+    if not epoch.isdigit():
+        return FALLBACK_ZIP_TIME
+    return tuple(time.gmtime(max(int(epoch), 315532800))[:6])  # zip's dates start in 1980
+
+
+def _zip_add(archive: zipfile.ZipFile, path: Path, name: str, when: tuple) -> None:
+    info = zipfile.ZipInfo(name, date_time=when)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     archive.writestr(info, path.read_bytes())
@@ -120,8 +140,9 @@ def build_student_zip(notebooks: list[Path], out: Path = ZIP_PATH) -> Path:
     files = [(STUDENT_RELEASE_DIR / name, f"notebooks/{name}") for name in STUDENT_KIT]
     files += [(nb, f"notebooks/{nb.name}") for nb in sorted(notebooks)]
     files += [(p, f"data/{p.relative_to(DATA_DIR).as_posix()}") for p in sorted(DATA_DIR.rglob("*")) if p.is_file()]
+    when = zip_time()
     with zipfile.ZipFile(out, "w") as archive:
         for path, name in files:
             if path.exists():
-                _zip_add(archive, path, f"{ZIP_TOP}/{name}")
+                _zip_add(archive, path, f"{ZIP_TOP}/{name}", when)
     return out
