@@ -242,7 +242,7 @@ def test_reports_escape_and_neutralise_what_students_wrote(toy_class):
     assert rows[1][1].startswith("'=") and rows[1][3].endswith("%")
     page = (course.reports_dir / "similarity.html").read_text()
     assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;bob&lt;/b&gt;" in page
-    assert "default-src 'none'" in page and 'id="pair-1"' in page
+    assert "default-src 'none'" in page and "src=" not in page and 'id="pair-1"' in page
     assert 'href="similarity.html#pair-1"' in similarity_section(pairs, names)
 
 

@@ -75,6 +75,7 @@ class _Fingerprint:
     hashes: set[int]
     positions: dict[int, list[int]]  # hash -> where in the filtered code it starts
     coverage: float  # filtered characters the kept hashes cover: the denominator of a ratio
+    bodies: list[tuple[int, int]]  # where in `code` each cell's code lies (its header line and blank lines left out)
 
 
 def _released_cells(course: Course, assignment: str) -> dict[str, str]:
@@ -118,20 +119,22 @@ def _fingerprint(cells: list[str], boilerplate: set[int], noise_k: int, window: 
     from copydetect.utils import filter_code, get_document_fingerprints, get_token_coverage
 
     positions: dict[int, list[int]] = {}
-    offsets, raw_start, filtered_start = [], 0, 0
+    offsets, bodies, raw_start, filtered_start = [], [], 0, 0
     for cell in cells:
+        bodies.append((raw_start + cell.index("\n") + 1, raw_start + len(cell.rstrip())))
         filtered, cell_offsets = filter_code(cell, "answers.py", language="python")
         # filter_code's rows [i, n]: the filtered characters from i on, up to the next row, lie n raw
         # characters further on. Shifted by the cells before; its first row ([0, 0]) is left out, as
         # it hides the rows a leading comment adds (at i = -1). Every cell ends in a blank line,
         # so its last filtered character has a row (the mapping clips to the last row).
-        offsets += [[filtered_start + at, removed + raw_start - filtered_start] for at, removed in cell_offsets[1:].tolist()]
+        shift = raw_start - filtered_start
+        offsets += [[filtered_start + at, removed + shift] for at, removed in cell_offsets[1:].tolist()]
         for hash_value, where in get_document_fingerprints(filtered, noise_k, window)[1].items():
             if int(hash_value) not in boilerplate:
                 positions.setdefault(int(hash_value), []).extend(filtered_start + at for at in where)
         raw_start, filtered_start = raw_start + len(cell), filtered_start + len(filtered)
     coverage = float(get_token_coverage(positions, noise_k, filtered_start))
-    return _Fingerprint("".join(cells), np.array(offsets, dtype=int), set(positions), positions, coverage)
+    return _Fingerprint("".join(cells), np.array(offsets, dtype=int), set(positions), positions, coverage, bodies)
 
 
 def _in_code(slices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -141,11 +144,14 @@ def _in_code(slices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return slices + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], slices), 0, offsets.shape[0] - 1)]
 
 
-def _marked(code: str, slices: np.ndarray) -> str:
-    """`code` HTML-escaped, each slice wrapped in <mark>."""
+def _marked(code: str, slices: np.ndarray, bodies: list[tuple[int, int]]) -> str:
+    """`code` HTML-escaped, each slice wrapped in <mark> where it lies inside a cell's code: a run
+    shared across the end of one cell and the start of the next leaves the header between unmarked."""
+    spans = sorted((max(int(start), low), min(int(end), high)) for start, end in zip(*slices.tolist())
+                   for low, high in bodies)
     out, at = [], 0
-    for start, end in zip(slices[0].tolist(), slices[1].tolist()):
-        start, end = max(int(start), at), min(int(end), len(code))
+    for start, end in spans:
+        start = max(start, at)
         if end > start:
             out += [html.escape(code[at:start]), "<mark>", html.escape(code[start:end]), "</mark>"]
             at = end
@@ -163,8 +169,8 @@ def _compare(assignment: str, a: str, print_a: _Fingerprint, b: str, print_b: _F
     shared_a, shared_b = int(np.sum(slices_a[1] - slices_a[0])), int(np.sum(slices_b[1] - slices_b[0]))
     similarity = max(shared_a / print_a.coverage, shared_b / print_b.coverage)
     return SimilarPair(assignment, a, b, similarity, min(shared_a, shared_b),
-                       _marked(print_a.code, _in_code(slices_a, print_a.offsets)),
-                       _marked(print_b.code, _in_code(slices_b, print_b.offsets)))
+                       _marked(print_a.code, _in_code(slices_a, print_a.offsets), print_a.bodies),
+                       _marked(print_b.code, _in_code(slices_b, print_b.offsets), print_b.bodies))
 
 
 def similar_pairs(course: Course, results: Sequence[SubmissionResult], threshold: float = SIMILARITY_THRESHOLD,
@@ -204,6 +210,7 @@ def write_similarity_csv(course: Course, pairs: Sequence[SimilarPair], names: di
                            f"{p.similarity:.0%}", p.shared_tokens] for p in pairs])
 
 
+_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'"
 _PAGE_STYLE = """body{font-family:sans-serif;margin:1.5em auto;max-width:1500px;padding:0 1em}
 section{border-top:2px solid #888;margin-top:1.5em}.sides{display:grid;grid-template-columns:1fr 1fr;gap:1em}
 pre{font:13px/1.4 monospace;white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px solid #ccc;
@@ -225,7 +232,7 @@ def write_similarity_html(course: Course, pairs: Sequence[SimilarPair], names: d
             f'<div><h3>{e(name_b)}</h3><pre>{pair.marked_b}</pre></div></div></section>')
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'">
+<meta http-equiv="Content-Security-Policy" content="{_PAGE_POLICY}">
 <title>Similar answers</title><style>{_PAGE_STYLE}</style></head><body>
 <h1>Similar answers</h1>
 <p>Pairs of students whose own answer code is {threshold:.0%} alike or more, most alike first; the
