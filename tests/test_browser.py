@@ -421,5 +421,16 @@ def test_the_class_summary_shows_a_ta_whom_to_write_to_and_why(browser, example_
             assert "students</text>" in labels and "points (out of" in labels
         footer = page.locator("footer").inner_text()
         assert "Kernels: sandboxed" in footer and "bwrap" not in page.locator("h1 + p").inner_text()
+        # the similar pair: complete and partial filled their answers from one solution
+        similar = page.locator("h2:has-text('Similar answers') + table tr:has(a)")
+        assert similar.count() == len(assignments()) and "complete\tpartial" in similar.first.inner_text()
+        similar.first.locator("a").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("similarity.html#pair-1"), page.url
+        pair = page.locator("#pair-1")
+        assert pair.locator("pre").count() == 2 and pair.locator("mark").count() >= 2
+        marked = pair.locator("mark").first.bounding_box()
+        assert marked and marked["width"] > 20, "the shared passage is not visible"
+        page.screenshot(path=str(SCREENSHOTS / "similarity.png"))
         assert not elsewhere and not problems, (elsewhere, problems)
 

@@ -222,3 +222,17 @@ def test_written_answers_are_pending_until_graded_in_the_gradebook(example_class
         with Gradebook(db_url) as gradebook:
             gradebook.find_grade(grade_id, assignment, assignment, "complete").manual_score = None
             gradebook.db.commit()
+
+
+def test_the_similarity_report_pairs_the_students_who_share_code_and_never_the_stubs(example_class_parallel):
+    """complete and partial filled their answers from one solution (partial half of them): paired in every
+    assignment; blank handed in the release, whose stubs are boilerplate: never paired; broken has no
+    graded notebook to compare."""
+    course, _, _ = example_class_parallel
+    with open(course.reports_dir / "similarity.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    pairs = {(row["assignment"], row["student_a"], row["student_b"]) for row in rows}
+    assert pairs == {(a, "complete", "partial") for a in assignments()}, rows
+    assert all(int(row["similarity"].rstrip("%")) >= 50 for row in rows)
+    summary = (course.reports_dir / "summary.html").read_text(encoding="utf-8")
+    assert f"Similar answers ({len(rows)})" in summary and 'href="similarity.html#pair-1"' in summary

@@ -55,6 +55,25 @@ def test_every_wrong_answer_loses_points(variant_run):
     assert not survivors, f"{assignment}: wrong answers that keep full marks (or broke the harness):\n" + "\n".join(survivors)
 
 
+def test_every_wrong_answer_fails_an_assert_not_only_stderr(variant_run):
+    """A wrong answer that lost its points only because a RuntimeWarning reached stderr (nbgrader's 0 for any
+    stderr) would keep them once a student silences warnings: every one must fail an assert or raise."""
+    assignment, (_, outcomes) = variant_run
+    weak = [o.describe() for o in outcomes if o.kind == "wrong" and o.caught_by_stderr_only]
+    assert not weak, f"{assignment}: wrong answers caught only by stderr:\n" + "\n".join(weak)
+
+
+def test_make_mutants_says_when_stderr_alone_cost_the_points():
+    from coursekit.mutants import VariantOutcome
+
+    by_stderr = VariantOutcome("a", "f", "noisy", "wrong", scores={"t1": (0.0, 1.0), "t2": (1.0, 1.0)},
+                               errors={"t1": "stderr: RuntimeWarning: divide by zero"}, stderr_only={"t1"})
+    by_assert = VariantOutcome("a", "f", "off", "wrong", scores={"t1": (0.0, 1.0), "t2": (0.0, 1.0)},
+                               errors={"t2": "AssertionError: x"}, stderr_only={"t1"})
+    assert by_stderr.caught_by_stderr_only and by_stderr.describe().startswith("ok: stderr")
+    assert not by_assert.caught_by_stderr_only and by_assert.describe().startswith("ok ")
+
+
 def test_every_alternative_answer_keeps_full_marks(variant_run):
     assignment, (_, outcomes) = variant_run
     alternatives = [o for o in outcomes if o.kind == "alternative"]

@@ -42,10 +42,18 @@ class VariantOutcome:
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
     errors: dict[str, str] = field(default_factory=dict)  # grade_id -> first error line
     setup_error: str = ""  # the variant's own code failed to run
+    stderr_only: set[str] = field(default_factory=set)  # cells whose 0 came from stderr alone (no failed assert)
 
     @property
     def lost_points(self) -> bool:
         return any(score < max_score for score, max_score in self.scores.values())
+
+    @property
+    def caught_by_stderr_only(self) -> bool:
+        """A wrong answer whose every lost cell lost only because something (a RuntimeWarning) reached
+        stderr: nbgrader's rule caught it, no assert did, and a student who silences warnings keeps the points."""
+        lost = {gid for gid, (score, most) in self.scores.items() if score < most}
+        return bool(lost) and lost <= self.stderr_only
 
     @property
     def as_expected(self) -> bool:
@@ -55,7 +63,8 @@ class VariantOutcome:
 
     def describe(self) -> str:
         cells = ", ".join(f"{gid} {s:g}/{m:g}" for gid, (s, m) in self.scores.items())
-        verdict = "ok" if self.as_expected else "UNEXPECTED"
+        verdict = ("UNEXPECTED" if not self.as_expected else
+                   "ok: stderr" if self.kind == "wrong" and self.caught_by_stderr_only else "ok")
         why = self.setup_error or "; ".join(f"{gid}: {e}" for gid, e in self.errors.items())
         return f"{verdict:10s} {self.kind:11s} {self.function}/{self.name}: {cells}" + (f"  [{why}]" if why else "")
 
@@ -78,6 +87,13 @@ def load_answers(assignment: str) -> ModuleType:
         if not isinstance(getattr(module, name, None), dict):
             raise ValueError(f"{path} must define a dict {name}")
     return module
+
+
+def _only_stderr(cell: nbformat.NotebookNode) -> bool:
+    """The cell wrote to stderr and raised nothing (nbgrader gives it 0 for the stderr alone)."""
+    outputs = cell.get("outputs", [])
+    return (not any(o.output_type == "error" for o in outputs)
+            and any(o.output_type == "stream" and o.name == "stderr" for o in outputs))
 
 
 def _first_error(cell: nbformat.NotebookNode) -> str:
@@ -142,14 +158,14 @@ class NotebookSession:
                 problems.append(f"{grade_id}: {error}")
         return problems
 
-    def score(self, grade_id: str) -> tuple[tuple[float, float], str]:
+    def score(self, grade_id: str) -> tuple[tuple[float, float], str, bool]:
         """Re-run a test cell and score it as nbgrader would (its per-submission seeds drawn afresh:
-        `mutant_seed`)."""
+        `mutant_seed`): (score, max), its first error line, whether stderr alone cost the points."""
         cell = copy.deepcopy(self.cells[grade_id])
         cell.source = with_seed(cell.source, mutant_seed())
         cell = self.run(cell)
         score, max_score = determine_grade(cell)
-        return (float(score or 0.0), max_score), _first_error(cell)
+        return (float(score or 0.0), max_score), _first_error(cell), _only_stderr(cell)
 
 
 def run_variants(assignment: str, sandboxed: bool = False,
@@ -205,9 +221,11 @@ def _run_variants(assignment: str, answers: ModuleType, workdir: Path, sandboxed
                         outcome.setup_error = "variant code failed: " + _first_error(definition)
                     else:
                         for grade_id in test_ids:
-                            outcome.scores[grade_id], error = session.score(grade_id)
+                            outcome.scores[grade_id], error, stderr_only = session.score(grade_id)
                             if error:
                                 outcome.errors[grade_id] = error
+                            if stderr_only:
+                                outcome.stderr_only.add(grade_id)
                     session.run(copy.deepcopy(session.cells[function]))  # restore the solution
     if session.socket_dir:
         shutil.rmtree(session.socket_dir, ignore_errors=True)
@@ -254,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         for line in catches_report(outcomes):
             print(line)
         bad = [o for o in outcomes if not o.as_expected]
-        print(f"   {len(outcomes) - len(bad)} of {len(outcomes)} variants as expected")
+        by_stderr = [o for o in outcomes if o.kind == "wrong" and o.as_expected and o.caught_by_stderr_only]
+        print(f"   {len(outcomes) - len(bad)} of {len(outcomes)} variants as expected"
+              + (f"; {len(by_stderr)} wrong answer(s) lost points only to stderr (no assert failed: 'ok: stderr')"
+                 if by_stderr else "; every wrong answer failed an assert"))
         failed = failed or bool(problems) or bool(bad)
     return 1 if failed else 0
 

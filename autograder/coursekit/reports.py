@@ -257,7 +257,8 @@ def summary_lines(course, run) -> list[str]:
     lines += [f"note: {note}" for note in run.notes]
     lines.append(f"kernels: {run.sandbox}")
     lines.append(f"{run.regraded} notebook(s) graded, {run.reused} unchanged and reused, in {run.seconds:g} s. "
-                 f"Reports: {course.reports_dir}/summary.html, grades.csv, tests.csv, moodle.csv, canvas.csv; "
+                 f"Reports: {course.reports_dir}/summary.html, grades.csv, tests.csv, moodle.csv, canvas.csv, "
+                 "similarity.csv; "
                  f"feedback: {course.feedback_dir}/")
     if any(r.pending_manual for r in run.results if r.status == GRADED):
         where = course_argument(course)

@@ -6,8 +6,8 @@ released (the stub) is left out. copydetect's `filter_code` lexes it with Pygmen
 name as V, every function name as F, every string as S, and drops comments and whitespace, so
 renaming, re-indenting and re-commenting change nothing. Every NOISE_K-character run of that filtered
 text is hashed and WINDOW-wide winnowing keeps some hashes. Boilerplate is the source notebook with
-its solution regions cleared by nbgrader's ClearSolutions (the setup and test cells, the `def` lines
-and the `raise NotImplementedError()` stubs): its hashes are removed from every document, so what two
+its solution regions cleared by nbgrader's ClearSolutions and its stubs named as the release names them
+(the setup and test cells, the `def` lines and the `raise NotImplementedError(...)` stubs): its hashes are removed from every document, so what two
 students got from the release never counts. A pair's two ratios are the share of each student's
 remaining (non-boilerplate) fingerprinted code that the other also has; `similarity` is the LARGER
 of the two (copydetect's report shows a pair when either file's share passes its threshold): answers
@@ -31,6 +31,7 @@ functions that need it, so a grading run pays it only when it builds this report
 """
 from __future__ import annotations
 
+import copy
 import html
 import itertools
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from nbgrader.utils import is_solution
 
 from .model import GRADED, Course, SubmissionResult
 from .reports import InertWriter
+from .stub_messages import NameStubs
 
 NOISE_K = 25  # characters of filtered code per hashed k-gram (no shared run shorter than this counts)
 WINDOW = 1  # winnowing window: 1 keeps every k-gram (answer cells are short, there are few)
@@ -78,15 +80,21 @@ class _Fingerprint:
     bodies: list[tuple[int, int]]  # where in `code` each cell's code lies (its header line and blank lines left out)
 
 
-def _released_cells(course: Course, assignment: str) -> dict[str, str]:
-    """grade_id -> source of each code cell as students received it (solution regions cleared)."""
+def _released_cells(course: Course, assignment: str) -> dict[str, set[str]]:
+    """grade_id -> the sources of each code cell as students received it (solution regions cleared): the
+    release's stubs that name their function (see stub_messages) and nbgrader's bare ones, which an
+    earlier release handed out."""
     notebook = nbformat.read(course.source_notebook(assignment), as_version=4)
-    released, _ = ClearSolutions(config=course.config()).preprocess(notebook, {})
-    return {cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{index}"): cell.source
-            for index, cell in enumerate(released.cells) if cell.cell_type == "code"}
+    cleared, _ = ClearSolutions(config=course.config()).preprocess(notebook, {})
+    versions: dict[str, set[str]] = {}
+    for release in (copy.deepcopy(cleared), NameStubs().preprocess(cleared, {})[0]):
+        for index, cell in enumerate(release.cells):
+            if cell.cell_type == "code":
+                versions.setdefault(cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{index}"), set()).add(cell.source)
+    return versions
 
 
-def _answer_cells(notebook_path, released: dict[str, str]) -> list[str]:
+def _answer_cells(notebook_path, released: dict[str, set[str]]) -> list[str]:
     """The student's answer cells that differ from the release, each under a comment naming it
     (comments are filtered out, so the headers never match anything)."""
     notebook = nbformat.read(notebook_path, as_version=4)
@@ -95,7 +103,7 @@ def _answer_cells(notebook_path, released: dict[str, str]) -> list[str]:
         if cell.cell_type != "code" or not is_solution(cell):
             continue
         grade_id = " ".join(str(cell.metadata["nbgrader"].get("grade_id", "")).split())
-        if cell.source.strip() != released.get(grade_id, "").strip():
+        if cell.source.strip() not in {source.strip() for source in released.get(grade_id, set())}:
             cells.append(f"# ---- {grade_id} ----\n{cell.source.rstrip()}\n\n")
     return cells
 
@@ -185,7 +193,7 @@ def similar_pairs(course: Course, results: Sequence[SubmissionResult], threshold
     pairs = []
     for assignment, students in sorted(graded.items()):
         released = _released_cells(course, assignment)
-        boilerplate = _boilerplate(released.values(), noise_k)
+        boilerplate = _boilerplate([source for sources in released.values() for source in sources], noise_k)
         prints = {}
         for student in sorted(students):
             path = course.executed_notebook(student, assignment)

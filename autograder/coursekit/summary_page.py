@@ -238,6 +238,8 @@ def write_summary_html(course, run, sections: tuple[str, ...] = ()) -> None:
 <h2>Exports</h2>
 <ul><li><a href="grades.csv">grades.csv</a>: every student, points and status per assignment, notes and flags</li>
 <li><a href="tests.csv">tests.csv</a>: every test, with the class's counts</li>
+<li><a href="similarity.csv">similarity.csv</a> and <a href="similarity.html">similarity.html</a>: pairs of students
+whose own answer code is alike, the shared passages side by side</li>
 <li><a href="moodle.csv">moodle.csv</a>: Moodle, Grades &gt; Import &gt; CSV file (map "ID number" or "Email address")</li>
 <li><a href="canvas.csv">canvas.csv</a>: Canvas, Grades &gt; Import (students matched by SIS login)</li></ul>
 {view.footer()}
