@@ -133,6 +133,20 @@ def offline_page(browser, base: str):
         context.close()
 
 
+@contextmanager
+def page_from_disk(browser, path: Path):
+    """A page opened from disk as a student or a TA opens it, offline; yields (page, the other addresses it
+    tried, the errors the browser reported)."""
+    with offline_page(browser, "file://") as (page, elsewhere):
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        yield page, elsewhere, problems
+
+
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
@@ -350,14 +364,8 @@ def test_a_feedback_page_renders_its_markup_and_math_offline(browser, example_cl
     results table there with a failed test's message, nothing fetched from anywhere, no script errors."""
     course, run, _ = example_class_parallel
     page_file = course.feedback_dir / "partial" / assignment / f"{assignment}.html"
-    with offline_page(browser, "file://") as (page, elsewhere):
-        problems: list[str] = []
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(page_file.as_uri())
-        page.wait_for_load_state("load")
+    with page_from_disk(browser, page_file) as (page, elsewhere, problems):
         text = page.inner_text("body")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"feedback-{assignment}-partial.png"))
         shown_markup = [tag for tag in ("<p>", "</p>", "<h1", "<th>", "<td>", "<tr>", "&lt;", "<strong>") if tag in text]
         assert not shown_markup, f"{assignment}: the page shows its markup as text: {shown_markup}"
@@ -384,14 +392,7 @@ def test_the_class_summary_shows_a_ta_whom_to_write_to_and_why(browser, example_
     page; the roster table lists every student and sorts by total with a click (its script allowed by the page's
     policy, no error); the histograms have both axes labelled; the sandbox line is in the footer, not the top."""
     course, run, _ = example_class_parallel
-    summary = course.reports_dir / "summary.html"
-    with offline_page(browser, "file://") as (page, elsewhere):
-        problems: list[str] = []
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(summary.as_uri())
-        page.wait_for_load_state("load")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with page_from_disk(browser, course.reports_dir / "summary.html") as (page, elsewhere, problems):
         page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
         attention = page.locator("h2:has-text('need attention') + table tbody tr")
         rows = [attention.nth(i).inner_text() for i in range(attention.count())]
