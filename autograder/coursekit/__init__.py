@@ -30,9 +30,12 @@ Modules, one concern each:
   ``class_grading``: one run's state between those steps.
 - ``student_view``: the notebook a student's feedback is made of (their own submitted outputs, each
   test's visible part and the grader's verdict); ``visible_run``: the notebook again without hidden
-  tests, for the messages of the tests that lost points; ``feedback``: that view as an HTML page;
+  tests, for the messages of the tests that lost points; ``stub_messages``: a stub names its function and
+  part, in the release and in the feedback; ``feedback``: that view as an HTML page;
   ``safe_html``: the one allowlist its HTML passes and math as MathML.
-- ``reports`` and ``summary_page``: grades.csv, tests.csv, the LMS exports, summary.html, the printed summary.
+- ``reports``: grades.csv, tests.csv, the LMS exports, the printed summary; ``summary_page`` and
+  ``summary_charts``: summary.html (who needs attention and why, the sortable roster, histograms, tests);
+  ``similarity``: similarity.csv and similarity.html (copydetect's winnowing over the answer cells).
 - ``formgrade``: ``make formgrade``: nbgrader's formgrader on a graded course, on 127.0.0.1 with a token.
 - ``formgrader_extension``: the Jupyter server extension it enables: rubrics beside written answers,
   MathJax served locally, nbgrader's own generate/release/collect/autograde/feedback switched off.
