@@ -1,6 +1,7 @@
 """The environment is pinned, described the same way for pip and conda, and CI runs `make test`."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -37,9 +38,12 @@ def test_ci_runs_the_readme_test_command_and_make_test_installs_the_browser_firs
     ci = [line.split("#")[0].strip() for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()]
     assert "make test" in ci, ci
     assert re.search(r"^```\w*\nmake demo[^\n]*\nmake test\b", (REPO_ROOT / "README.md").read_text(), re.MULTILINE)
-    recipe = subprocess.run(["make", "-n", "test"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
-    steps = [line for line in recipe.splitlines() if line.strip()]
-    assert steps[-2:] == [".ci/install-chromium", ".venv/bin/python -m pytest"], steps
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # under make test
+    recipe = subprocess.run(["make", "--no-print-directory", "-n", "test"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, check=True, env=clean).stdout
+    steps = [line.strip() for line in recipe.splitlines() if line.strip()]
+    assert ".ci/install-chromium" in steps and ".venv/bin/python -m pytest" in steps, steps
+    assert steps.index(".ci/install-chromium") < steps.index(".venv/bin/python -m pytest"), steps
 
 
 def _install_chromium(tmp_path, uid: str, with_chromium: bool):
