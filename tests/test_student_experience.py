@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
+from coursekit.example_class import wrong_function
 from coursekit.nbgrader_config import CELL_TIMEOUT_S, execution_limits, student_config_text
 from coursekit.paths import DATA_DIR, REPO_ROOT, STUDENT_RELEASE_DIR, assignments, source_script
 from coursekit.releases import STUDENT_KIT, student_requirements_text
@@ -118,7 +119,8 @@ def test_validate_and_the_grader_agree_on_every_example_submission(example_class
 
 def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_class_unsandboxed):
     """In the graded notebooks of the blank and partial students, every error in a cell that is neither a test nor
-    a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment).
+    a stub is FinishFirst, naming a part (no NotImplementedError or NameError from deep inside an experiment);
+    only a cell that uses the partial student's wrongly written function (`return None`) may fail otherwise.
     Every notebook whose source calls finish_first is held to this (all three do). Read in the class graded
     with every cell run (EVERYCELL=1): `make grade` does not re-run the guarded experiment cells."""
     course, _ = example_class_unsandboxed
@@ -131,7 +133,10 @@ def test_an_unwritten_part_stops_a_later_cell_with_the_part_to_finish(example_cl
             for cell in nb.cells:
                 if cell.cell_type != "code" or is_grade(cell) or is_solution(cell):
                     continue
+                uses_the_wrong_answer = student == "partial" and f"{wrong_function(assignment)}(" in cell.source
                 for output in cell.get("outputs", []):
+                    if uses_the_wrong_answer and output.get("output_type") == "error" and output["ename"] != "FinishFirst":
+                        continue  # a written but wrong answer breaks what uses it: that is the student's to see
                     if output.get("output_type") == "error":
                         assert output["ename"] == "FinishFirst" and "Part " in output["evalue"], \
                             f"{student}/{assignment}: a cell failed with {output['ename']}: {output['evalue']}\n{cell.source[:200]}"
