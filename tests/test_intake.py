@@ -260,3 +260,15 @@ def test_a_zip_entry_under_a_copy_name_is_unpacked_as_the_notebook(tmp_path):
     (key, assignment, folder), = intake.submissions
     assert [p.name for p in folder.iterdir()] == [f"{FIRST}.ipynb"]
     assert "as " + f"{FIRST}.ipynb" in intake.notes[(key, assignment)]
+
+
+def test_an_assignment_folder_in_another_case_is_graded_with_a_note(tmp_path):
+    course = Course(tmp_path / "course")
+    folder = course.submitted_dir / "ivy" / FIRST.upper()
+    folder.mkdir(parents=True)
+    (folder / f"{FIRST.upper()}.ipynb").write_text(NB)
+    intake = read_folder(course, Roster(course), course.submitted_dir)
+    (key, assignment, staged), = [s for s in intake.submissions if s[1] == FIRST]
+    assert (staged / f"{FIRST}.ipynb").read_text() == NB and not [p for p in intake.problems if p.status == FAILED]
+    note = intake.notes[(key, assignment)]
+    assert f"graded folder {FIRST.upper()!r} as {FIRST}" in note and f"as {FIRST}.ipynb" in note, note

@@ -7,7 +7,8 @@
 - **A copy's name is still the notebook.** A notebook handed in under a name that browsers,
   JupyterLab or a file manager give a second copy (`03 (1).ipynb`, `Copy of 03.ipynb`,
   `03-Copy1.ipynb`, `03 copy.ipynb`, `03 - Copy.ipynb`, another case) is graded as `<a>.ipynb`, with
-  a note that says so; two such candidates and no `<a>.ipynb` are a conflict the student resolves.
+  a note that says so; two such candidates and no `<a>.ipynb` are a conflict the student resolves. An
+  assignment folder in another case (`03_Scaling_Laws/`) is that assignment's, with a note.
 """
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ def read_folder(course: Course, roster: Roster, submitted_dir: Path) -> Intake:
     for student_dir in sorted(p for p in submitted_dir.iterdir() if p.is_dir() and p.name not in _JUNK):
         key = roster.add(student_dir.name)
         folders = {p.name: p for p in student_dir.iterdir() if p.is_dir() and p.name not in _JUNK}
+        folder_notes = {}
+        for assignment in sorted(known - set(folders)):  # `03_Scaling_Laws/`: the folder in another case
+            other_case = [name for name in folders if name.lower() == assignment.lower() and name not in known]
+            if len(other_case) == 1:
+                folders[assignment] = folders.pop(other_case[0])
+                folder_notes[assignment] = f"graded folder {other_case[0]!r} as {assignment}"
         for unknown in sorted(set(folders) - known):
             intake.problems.append(SubmissionResult(
                 key, unknown, FAILED, f"folder {unknown!r} is not an assignment of this course (expected one of "
@@ -75,13 +82,16 @@ def read_folder(course: Course, roster: Roster, submitted_dir: Path) -> Intake:
             expected = folder / f"{assignment}.ipynb"
             copies = sorted(p.name for p in folder.glob("*.ipynb")
                             if p.is_file() and not p.is_symlink() and is_copy_name(p.name, assignment))
+            if assignment in folder_notes:
+                intake.notes[(key, assignment)] = folder_notes[assignment]
             if expected.exists() or expected.is_symlink() or not copies:
                 intake.submissions.append((key, assignment, folder))  # precheck names what is wrong, if anything
             elif len(copies) > 1:
                 intake.problems.append(SubmissionResult(key, assignment, FAILED, _copy_conflict(copies, assignment)))
             else:
                 intake.submissions.append((key, assignment, _stage(folder, copies[0], staged / key / assignment, assignment)))
-                intake.notes[(key, assignment)] = copy_note(copies[0], assignment)
+                intake.notes[(key, assignment)] = "; ".join(filter(None, [folder_notes.get(assignment),
+                                                                           copy_note(copies[0], assignment)]))
     return intake
 
 
