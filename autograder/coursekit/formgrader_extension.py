@@ -7,7 +7,8 @@ grading forms, the gradebook and nbgrader's handlers as they are:
   the course's own source notebook (`source/<assignment>/<assignment>.ipynb`). Only the
   formgrader's page shows them; the student's notebook and feedback are not touched.
 - **Offline**: pages load MathJax from this server (`jupyter_server_mathjax`), not from a CDN, with
-  the STIX-Web fonts that package ships (MathJax's default TeX fonts are not in it: a 404 each page).
+  the STIX-Web fonts that package ships and its HTML-CSS output in every browser (MathJax's default TeX
+  fonts, which the HTML-CSS and NativeMML outputs ask for, are not in it: a 404 on each page).
 - **The reports' view of each assignment**: Manage Assignments shows an assignment as "released"
   once its student version is built (the course hands it out through the LMS, not nbgrader's
   exchange), and its submissions as the reports count them: every student who handed in a
@@ -91,7 +92,11 @@ def mathjax_template(url: str) -> str:
         "TeX": {"equationNumbers": {"autoNumber": "AMS"}}, "displayAlign": "center", "messageStyle": "none",
         "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web",
                      "imageFont": None},
-        "SVG": {"font": "STIX-Web"}})
+        "SVG": {"font": "STIX-Web"},
+        # HTML-CSS in every browser: the NativeMML output (chosen where the browser has MathML) asks for
+        # TeX web fonts (MathJax_Script-Regular.otf for \\mathcal) that the package does not ship either
+        "MMLorHTML": {"prefer": {"MSIE": "HTML", "Firefox": "HTML", "Opera": "HTML", "Chrome": "HTML",
+                                 "Safari": "HTML", "other": "HTML"}}})
     return ('{%- macro mathjax(url=None) -%}\n'
             f'<script type="text/x-mathjax-config">MathJax.Hub.Config({config});</script>\n'
             f'<script src="{url}?config={MATHJAX_CONFIG}"></script>\n'
