@@ -41,8 +41,9 @@ def test_unwritten_functions_reads_parts_from_the_headings_and_skips_written_ans
                    ("code", 'def fit(x):\n    raise NotImplementedError("`fit` is not written yet (Part A)")'),
                    ("md", "### Part B (2 points)\nSome text"),
                    ("code", "def flops(n, d):\n    return 6 * n * d"),
-                   ("code", "def loss(n):\n    raise NotImplementedError"))
-    assert unwritten_functions(nb) == {"fit": "Part A", "loss": "Part B"}
+                   ("code", "def loss(n):\n    raise NotImplementedError"),
+                   ("code", 'def mode(kind):\n    if kind != "a":\n        raise NotImplementedError("only a")\n    return 1'))
+    assert unwritten_functions(nb) == {"fit": "Part A", "loss": "Part B"}, "a student's own raise is not a stub"
 
 
 def test_a_test_uses_a_function_it_calls_or_passes_on_not_one_its_docstring_names():

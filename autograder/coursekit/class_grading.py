@@ -14,9 +14,9 @@ from .gradebook import (GradingError, apply_manual_scores, ensure_gradebook, rea
                         write_assignments_snapshot)
 from .gradebook_merge import BatchedMerge, entry_for, store_executed_notebook
 from .intake import Intake, IntakeError, collect_zip, read_folder
-from .roster import Roster, Student
 from .model import (FAILED, GRADED, MISSING, NEEDS_REVIEW, Course, Job, SubmissionResult, feedback_path, file_digest,
                     submission_files)
+from .roster import Roster, Student
 from .source_registration import convert_sources, register_sources
 from .submission_checks import precheck
 

@@ -5,8 +5,8 @@
   `raise NotImplementedError("`fit_power_law` is not written yet (Part A)")`, so a visible test or
   Validate run on a stub ends in that sentence instead of a bare exception name. It runs before
   nbgrader computes the checksums and saves the cells, so the gradebook knows the named stub.
-- `unwritten_functions` reads a submission: the functions whose answer cell still raises
-  NotImplementedError (a named or a bare stub), with their part. The feedback uses it for every
+- `unwritten_functions` reads a submission: the functions whose answer cell still holds a stub's
+  line (named or bare), with their part. The feedback uses it for every
   test that calls one (`not_written_message`): it is read from the student's own cells, never
   from a kernel's output, so it holds for a hidden test too.
 
@@ -24,6 +24,10 @@ _PART = re.compile(r"^#{1,6}\s+(Part\s+[A-Z]{1,2})\b", re.MULTILINE)
 _DEF = re.compile(r"^(?P<indent>[ \t]*)def\s+(?P<name>[A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _BARE_STUB = re.compile(r"^(?P<indent>[ \t]*)raise NotImplementedError(?:\(\))?[ \t]*$", re.MULTILINE)
 _STUB = "raise NotImplementedError"
+# a stub's line as released (named) or as nbgrader leaves it (bare): not a student's own
+# `raise NotImplementedError("mode x")` inside a written function
+_STUB_LINE = re.compile(r'^[ \t]*raise NotImplementedError(?:\(\)|\("`\w+` is not written yet[^"\n]*"\))?[ \t]*$',
+                        re.MULTILINE)
 
 
 def _is_answer(cell: NotebookNode) -> bool:
@@ -87,8 +91,8 @@ def unwritten_functions(nb: NotebookNode) -> dict[str, str]:
     found = {}
     for index, part in answer_parts(nb).items():
         source = nb.cells[index].source
-        for match in re.finditer(re.escape(_STUB), source):
-            function = _enclosing_function(source, match.start())
+        for match in _STUB_LINE.finditer(source):
+            function = _enclosing_function(source, match.start() + match.group(0).index("raise"))
             if function:
                 found[function] = part
     return found
