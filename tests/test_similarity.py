@@ -254,3 +254,20 @@ def test_no_pair_still_writes_both_reports(tmp_path):
         "assignment,student_a,student_b,similarity,shared_tokens"]
     assert "No pair above the threshold" in (course.reports_dir / "similarity.html").read_text()
     assert "no pair above the threshold" in similarity_section([], {})
+
+
+def test_a_run_that_graded_nothing_new_reads_no_notebook(toy_class, monkeypatch):
+    """class_pairs keeps the pairs under a digest of the graded submissions' fingerprints: the same class again
+    reads nothing (its notebooks gone, the pairs come back the same); a changed fingerprint computes afresh."""
+    import dataclasses
+
+    import coursekit.similarity as similarity
+
+    course, results = toy_class[0], toy_class[1]
+    first = similarity.class_pairs(course, results)
+    assert first == similarity.similar_pairs(course, results)
+    monkeypatch.setattr(similarity, "similar_pairs", lambda *args, **kwargs: pytest.fail("computed again"))
+    assert similarity.class_pairs(course, results) == first
+    changed = [dataclasses.replace(results[0], fingerprint="new"), *results[1:]]
+    monkeypatch.setattr(similarity, "similar_pairs", lambda *args, **kwargs: [])
+    assert similarity.class_pairs(course, changed) == []

@@ -242,7 +242,7 @@ class ClassGrading:
     # -- 5. restore and report
     def wrap_up(self, started: float, sandbox: str, interrupted: bool) -> GradeRun:
         from .reports import write_reports
-        from .similarity import similar_pairs, similarity_section, write_similarity_csv, write_similarity_html
+        from .similarity import class_pairs, similarity_section, write_similarity_csv, write_similarity_html
         from .summary_page import write_summary_html
 
         self.flush_merge()
@@ -270,7 +270,7 @@ class ClassGrading:
         run = GradeRun(results, len(self.todo), len(self.reused), round(time.monotonic() - started, 1), sandbox,
                        self.notes, dict(self.roster.students), interrupted)
         write_reports(self.course, run)
-        pairs, names = similar_pairs(self.course, results), {k: s.id for k, s in self.roster.students.items()}
+        pairs, names = class_pairs(self.course, results), {k: s.id for k, s in self.roster.students.items()}
         write_similarity_csv(self.course, pairs, names)
         write_similarity_html(self.course, pairs, names)
         write_summary_html(self.course, run, sections=(similarity_section(pairs, names),))
