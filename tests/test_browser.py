@@ -338,7 +338,11 @@ def test_ta_grades_a_written_answer_in_the_formgrader_and_make_grade_counts_it(b
             const reply = await fetch(url, {method: 'POST', headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
             return [reply.status, await reply.text()]; }""", f"{base}/formgrader/api/submission/{ASSIGNMENT}/complete/autograde")
         assert refused[0] == 200 and json.loads(refused[1])["success"] is False and "make grade" in refused[1], refused
-        assert not [r for r in failed_requests if "/static/" in r], f"files the pages needed were missing: {failed_requests}"
+        # MathJax's combined configuration sometimes asks for its TeX web font of \\mathcal (NativeMML's styles) that
+        # jupyter_server_mathjax does not ship; it then falls back to STIX-Web. Anything else missing fails.
+        optional = "/static/jupyter_server_mathjax/fonts/HTML-CSS/TeX/otf/MathJax_Script-Regular.otf"
+        missing = [r for r in failed_requests if "/static/" in r and optional not in r]
+        assert not missing, f"files the pages needed were missing: {missing}"
     assert not elsewhere, f"the formgrader tried to reach other hosts (MathJax from a CDN?): {elsewhere[:5]}"
     critical = [line for line in server_log.read_text().splitlines()
                 if line.startswith("[C ") and "received signal 15" not in line]  # the test's own stop is critical
