@@ -84,11 +84,12 @@ def class_medians(course, run) -> dict[str, float | None]:
     return found
 
 
-def concerns(course, run) -> list[Concern]:
-    """Everything the attention list shows, most urgent first, then by student."""
-    medians, limits = class_medians(course, run), max_points(course)
+def concerns(course, run, limits: dict[str, float], table: dict[str, dict]) -> list[Concern]:
+    """Everything the attention list shows, most urgent first, then by student. `limits` and `table`: the
+    page's maxima (reports.max_points) and results by student (reports.results_by_student), read once."""
+    medians = class_medians(course, run)
     found = []
-    for key, results in results_by_student(run).items():
+    for key, results in table.items():
         for a, result in results.items():
             if result.status in (FAILED, NEEDS_REVIEW):
                 found.append(Concern(key, a, status_word(result), result.reason))
@@ -135,7 +136,7 @@ class SummaryPage:
 
     def attention(self) -> str:
         e = html.escape
-        found = concerns(self.course, self.run)
+        found = concerns(self.course, self.run, self.limits, self.table)
         rows = [f'<tr><td>{e(self.name(c.student))}</td><td>{e(c.assignment)}</td>'
                 f'<td data-sort="{_ORDER.index(c.what)}" class="{"bad" if c.what in _ORDER[:3] else "warn"}">{e(c.what)}</td>'
                 f'<td>{e(c.why)}</td><td>{self._linked("feedback page", c.student, c.assignment)}</td></tr>'
