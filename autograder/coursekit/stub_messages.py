@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from nbgrader.preprocessors.base import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
 from nbformat import NotebookNode
 
 _PART = re.compile(r"^#{1,6}\s+(Part\s+[A-Z]{1,2})\b", re.MULTILINE)
@@ -31,8 +32,8 @@ _STUB_LINE = re.compile(r'^[ \t]*raise NotImplementedError(?:\(\)|\("`\w+` is no
 
 
 def _is_answer(cell: NotebookNode) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("solution")) and not meta.get("grade")
+    """An autograded answer cell: a code cell nbgrader marks as a solution, not as graded by hand."""
+    return cell.cell_type == "code" and is_solution(cell) and not is_grade(cell)
 
 
 def answer_parts(nb: NotebookNode) -> dict[int, str]:
